@@ -1,0 +1,137 @@
+namespace DroSharp.Tensors.Autograd;
+
+/// <summary>
+/// The autograd tape: coarse operations (matmul, attention, norm, …) append a <see cref="TapeRecord"/>
+/// with a hand-written backward while the tape is active and recording; <see cref="Backward(Tensor)"/>
+/// replays them in reverse. Op outputs and gradients of intermediates live in the tape's
+/// <see cref="Arena"/>; gradients of parameters (tensors that own their memory) are owned tensors
+/// that accumulate across backward passes until the optimiser zeroes them.
+/// <code>
+/// using var tape = new Tape();
+/// using (tape.Activate()) { var loss = model.Loss(batch); tape.Backward(loss); }
+/// optimiser.Step(); tape.Reset();
+/// </code>
+/// </summary>
+public sealed class Tape : IDisposable
+{
+    [ThreadStatic] private static Tape? t_current;
+
+    private TapeRecord[] _records = new TapeRecord[256];
+    private int _count;
+
+    public Tape(bool recording = true, long initialArenaBytes = 1 << 20)
+    {
+        Recording = recording;
+        Arena = new TensorArena(initialArenaBytes);
+    }
+
+    /// <summary>The active tape of this thread, or null (then ops allocate owned tensors and record nothing).</summary>
+    public static Tape? Current => t_current;
+
+    public TensorArena Arena { get; }
+
+    /// <summary>False for inference: ops use the arena but record nothing.</summary>
+    public bool Recording { get; set; }
+
+    public int Count => _count;
+
+    /// <summary>Makes this tape the current one until the scope is disposed.</summary>
+    public Scope Activate()
+    {
+        var previous = t_current;
+        t_current = this;
+        return new Scope(previous);
+    }
+
+    public readonly struct Scope(Tape? previous) : IDisposable
+    {
+        public void Dispose() => t_current = previous;
+    }
+
+    /// <summary>A tensor for an op's output: from the current tape's arena, or owned when no tape is active.</summary>
+    public static Tensor NewTensor(Shape shape) =>
+        t_current is { } tape ? tape.Arena.Uninitialized(shape) : Tensor.Uninitialized(shape);
+
+    /// <summary>A zeroed tensor, allocated as <see cref="NewTensor"/> does.</summary>
+    public static Tensor NewZeros(Shape shape)
+    {
+        var t = NewTensor(shape);
+        t.Clear();
+        return t;
+    }
+
+    /// <summary>
+    /// The tape an op should record on: the current one if it is recording and any input needs a
+    /// gradient, else null. Ops mark their output <c>RequiresGrad</c> when this is non-null.
+    /// </summary>
+    public static Tape? RecordingFor(Tensor? a, Tensor? b = null, Tensor? c = null, Tensor? d = null)
+    {
+        var tape = t_current;
+        if (tape is null || !tape.Recording) return null;
+        bool any = (a?.RequiresGrad ?? false) || (b?.RequiresGrad ?? false) || (c?.RequiresGrad ?? false) || (d?.RequiresGrad ?? false);
+        return any ? tape : null;
+    }
+
+    public void Record(in TapeRecord record)
+    {
+        if (_count == _records.Length) Array.Resize(ref _records, _records.Length * 2);
+        _records[_count++] = record;
+        if (record.Out is { } o) o.RequiresGrad = true;
+    }
+
+    /// <summary>
+    /// The gradient buffer of <paramref name="t"/>, created zeroed on first use: owned for a
+    /// parameter, from the arena for an intermediate. Returns null when t needs no gradient.
+    /// </summary>
+    public Tensor? GradOf(Tensor? t)
+    {
+        if (t is null || !t.RequiresGrad) return null;
+        if (t.Grad is null)
+            t.Grad = t.OwnsMemory ? Tensor.Zeros(t.Shape) : Arena.Zeros(t.Shape);
+        return t.Grad;
+    }
+
+    /// <summary>Backpropagates d(loss)/d(loss) = 1 from a one-element loss.</summary>
+    public void Backward(Tensor loss)
+    {
+        if (loss.Length != 1) throw new ArgumentException($"Backward(loss) needs a one-element tensor, got {loss.Shape}; pass a gradient for other outputs");
+        var g = GradOf(loss) ?? throw new InvalidOperationException("the loss does not depend on any parameter on this tape");
+        g[0] += 1f;
+        RunBackward();
+    }
+
+    /// <summary>Backpropagates a given gradient of <paramref name="output"/> (added to any it already has).</summary>
+    public void Backward(Tensor output, Tensor gradOutput)
+    {
+        if (gradOutput.Length != output.Length) throw new ArgumentException($"gradient {gradOutput.Shape} for output {output.Shape}");
+        var g = GradOf(output) ?? throw new InvalidOperationException("the output does not depend on any parameter on this tape");
+        System.Numerics.Tensors.TensorPrimitives.Add(g.Span, gradOutput.Span, g.Span);
+        RunBackward();
+    }
+
+    private unsafe void RunBackward()
+    {
+        for (int i = _count - 1; i >= 0; i--)
+        {
+            ref var r = ref _records[i];
+            if (r.Out is { Grad: null }) continue; // nothing flowed back into this op
+            r.Backward(ref r, this);
+        }
+    }
+
+    /// <summary>Forgets the records and frees every arena tensor (activations and their gradients).</summary>
+    public void Reset()
+    {
+        Array.Clear(_records, 0, _count);
+        _count = 0;
+        Arena.Reset();
+    }
+
+    public void Dispose()
+    {
+        if (t_current == this) t_current = null;
+        Array.Clear(_records, 0, _count);
+        _count = 0;
+        Arena.Dispose();
+    }
+}
