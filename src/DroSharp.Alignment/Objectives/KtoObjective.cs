@@ -114,7 +114,6 @@ public sealed class KtoObjective : IAlignmentObjective
 
         var dlogp = new double[b];
         double loss = 0;
-        var metrics = new ObjectiveMetrics();
         double chosenRewards = 0, rejectedRewards = 0, chosenLogps = 0, rejectedLogps = 0;
         int chosen = 0, rejected = 0;
         for (int i = 0; i < b; i++)
@@ -127,6 +126,7 @@ public sealed class KtoObjective : IAlignmentObjective
         }
         loss /= b;
 
+        var metrics = new ObjectiveMetrics();
         metrics.Add("loss", loss);
         metrics.Add("kl", kl);
         metrics.Add("rewards/chosen", chosenRewards, chosen);

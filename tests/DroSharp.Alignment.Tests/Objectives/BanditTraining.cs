@@ -71,10 +71,43 @@ internal static class BanditTraining
         return p.Length - 1;
     }
 
-    /// <summary>Rows (xᵢ, aᵢ) of a sampled micro-batch as an objective batch (policy, reference, reward, value of xᵢ).</summary>
-    public static ObjectiveBatch SampledBatch(TabularBandit bandit, double[][] theta, double[] values, int[] contexts, int[] actions)
+    /// <summary>
+    /// Seeded SGD on micro-batches of 32 rows (x ~ ρ, y ~ μ(·|x)), building each batch from the objective's
+    /// declared requirements (values, mismatched pairs rotated as TRL does). Rewards are r(x, y), or
+    /// Bernoulli(r(x, y)) draws when <paramref name="bernoulliRewards"/> is set.
+    /// </summary>
+    public static (double[][] Policy, double[] Values) TrainOnSamples(TabularBandit bandit, IAlignmentObjective objective, DeterministicRandom random,
+                                                                     int steps, Func<int, double> learningRate, bool bernoulliRewards = false)
+    {
+        double[][] theta = bandit.ReferenceLogits();
+        var v = new double[bandit.Contexts];
+        const int batchSize = 32;
+        for (int step = 0; step < steps; step++)
+        {
+            double lr = learningRate(step);
+            var (contexts, actions) = Sample(bandit, batchSize, random);
+            var batch = SampledBatch(bandit, theta, v, contexts, actions, objective.Requirements);
+            if (bernoulliRewards)
+                for (int i = 0; i < batchSize; i++) batch.Rewards![i] = random.NextDouble() < batch.Rewards[i] ? 1 : 0;
+            var result = objective.Compute(batch);
+            double[][] g = bandit.LogitGradient(theta, contexts, actions, result.PolicyLogProbGradient);
+            for (int x = 0; x < bandit.Contexts; x++)
+                for (int a = 0; a < bandit.Actions; a++) theta[x][a] -= lr * g[x][a];
+            if (result.ValueGradient is not null)
+                for (int i = 0; i < batchSize; i++) v[contexts[i]] -= lr * result.ValueGradient[i];
+        }
+        return (bandit.Policy(theta), v);
+    }
+
+    /// <summary>
+    /// Rows (xᵢ, aᵢ) of a sampled micro-batch as an objective batch (policy, reference, reward, value of xᵢ);
+    /// with KTO's requirements also the mismatched pairs (xᵢ, a_{m(i)}).
+    /// </summary>
+    public static ObjectiveBatch SampledBatch(TabularBandit bandit, double[][] theta, double[] values, int[] contexts, int[] actions,
+                                              ObjectiveRequirements? requirements = null)
     {
         int b = contexts.Length;
+        double[][] pi = bandit.Policy(theta);
         var logp = new double[b];
         var logpRef = new double[b];
         var r = new double[b];
@@ -82,11 +115,27 @@ internal static class BanditTraining
         for (int i = 0; i < b; i++)
         {
             int x = contexts[i], a = actions[i];
-            logp[i] = Math.Log(TabularBandit.Softmax(theta[x])[a]);
+            logp[i] = Math.Log(pi[x][a]);
             logpRef[i] = Math.Log(bandit.Reference[x][a]);
             r[i] = bandit.Rewards[x][a];
             v[i] = values[x];
         }
-        return new ObjectiveBatch { PolicyLogProbs = logp, ReferenceLogProbs = logpRef, Rewards = r, Values = v };
+        double[]? mismatchedLogp = null, mismatchedLogpRef = null;
+        if (requirements?.NeedsMismatchedLogProbs == true)
+        {
+            mismatchedLogp = new double[b];
+            mismatchedLogpRef = new double[b];
+            for (int i = 0; i < b; i++)
+            {
+                int x = contexts[i], a = actions[KtoObjective.MismatchedCompletionIndex(i, b)];
+                mismatchedLogp[i] = Math.Log(pi[x][a]);
+                mismatchedLogpRef[i] = Math.Log(bandit.Reference[x][a]);
+            }
+        }
+        return new ObjectiveBatch
+        {
+            PolicyLogProbs = logp, ReferenceLogProbs = logpRef, Rewards = r, Values = v,
+            MismatchedPolicyLogProbs = mismatchedLogp, MismatchedReferenceLogProbs = mismatchedLogpRef,
+        };
     }
 }

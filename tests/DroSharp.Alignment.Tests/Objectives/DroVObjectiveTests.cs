@@ -62,7 +62,7 @@ public class DroVObjectiveTests
     {
         // Every per-example residual vanishes at (π*, V*), so seeded SGD on mini-batches from ρ·μ reaches it.
         var bandit = ThreeContexts();
-        var (pi, v) = TrainOnSamples(bandit, new DroVObjective(), new DeterministicRandom(12345), steps: 3000, learningRate: step => 2.0 / (1.0 + step / 500.0), noisyRewards: false);
+        var (pi, v) = BanditTraining.TrainOnSamples(bandit, new DroVObjective(), new DeterministicRandom(12345), steps: 3000, learningRate: step => 2.0 / (1.0 + step / 500.0));
         double err = TabularBandit.MaxAbsDiff(pi, bandit.OptimalPolicy(1.0));
         Assert.True(err < 1e-9, $"max |π − π*| = {err}");
         double[] vStar = bandit.OptimalValues(1.0);
@@ -81,34 +81,11 @@ public class DroVObjectiveTests
             ContextWeights = [0.5, 0.3, 0.2],
         };
         const double tau = 0.25;
-        var (pi, v) = TrainOnSamples(bandit, new DroVObjective(tau), new DeterministicRandom(3), steps: 5000, learningRate: step => 1.0 / (1.0 + step / 200.0), noisyRewards: true);
+        var (pi, v) = BanditTraining.TrainOnSamples(bandit, new DroVObjective(tau), new DeterministicRandom(3), steps: 5000, learningRate: step => 1.0 / (1.0 + step / 200.0), bernoulliRewards: true);
         double err = TabularBandit.MaxAbsDiff(pi, bandit.OptimalPolicy(tau));
         Assert.True(err < 0.03, $"max |π − π*| = {err}");
         double[] vStar = bandit.OptimalValues(tau);
         for (int x = 0; x < 3; x++) Assert.True(Math.Abs(v[x] - vStar[x]) < 0.05, $"V({x}) = {v[x]}, V* = {vStar[x]}");
-    }
-
-    /// <summary>SGD on micro-batches of 32 rows (x ~ ρ, y ~ μ); rewards are r(x, y), or Bernoulli(r(x, y)) draws.</summary>
-    private static (double[][] Policy, double[] Values) TrainOnSamples(TabularBandit bandit, DroVObjective objective, DeterministicRandom random,
-                                                                      int steps, Func<int, double> learningRate, bool noisyRewards)
-    {
-        double[][] theta = bandit.ReferenceLogits();
-        var v = new double[bandit.Contexts];
-        const int batchSize = 32;
-        for (int step = 0; step < steps; step++)
-        {
-            double lr = learningRate(step);
-            var (contexts, actions) = BanditTraining.Sample(bandit, batchSize, random);
-            var batch = BanditTraining.SampledBatch(bandit, theta, v, contexts, actions);
-            if (noisyRewards)
-                for (int i = 0; i < batchSize; i++) batch.Rewards![i] = random.NextDouble() < batch.Rewards[i] ? 1 : 0;
-            var result = objective.Compute(batch);
-            double[][] g = bandit.LogitGradient(theta, contexts, actions, result.PolicyLogProbGradient);
-            for (int x = 0; x < bandit.Contexts; x++)
-                for (int a = 0; a < bandit.Actions; a++) theta[x][a] -= lr * g[x][a];
-            for (int i = 0; i < batchSize; i++) v[contexts[i]] -= lr * result.ValueGradient![i];
-        }
-        return (bandit.Policy(theta), v);
     }
 
     [Fact]
