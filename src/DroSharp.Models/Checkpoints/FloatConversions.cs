@@ -1,0 +1,112 @@
+using System.Buffers.Binary;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+
+namespace DroSharp.Models.Checkpoints;
+
+/// <summary>
+/// Conversions between float32 and the 16-bit float formats of checkpoints, and from
+/// little-endian byte buffers. Widening is exact; narrowing rounds to nearest, ties to even.
+/// </summary>
+public static class FloatConversions
+{
+    /// <summary>The quiet NaN PyTorch produces for every NaN it narrows to bfloat16.</summary>
+    public const ushort BFloat16QuietNaN = 0x7FC0;
+
+    /// <summary>bfloat16 is the top half of a float32: widening is a shift.</summary>
+    public static float BFloat16ToSingle(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
+
+    /// <summary>
+    /// Rounds to nearest even on the 16 dropped bits, as PyTorch's <c>c10::BFloat16</c>:
+    /// bits + 0x7FFF + lsb(bits >> 16), then >> 16. Overflow rounds to ±inf; NaN becomes 0x7FC0.
+    /// </summary>
+    public static ushort SingleToBFloat16(float value)
+    {
+        if (float.IsNaN(value)) return BFloat16QuietNaN;
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        uint lsb = (bits >> 16) & 1;
+        return (ushort)((bits + 0x7FFFu + lsb) >> 16);
+    }
+
+    public static float HalfToSingle(ushort bits) => (float)BitConverter.UInt16BitsToHalf(bits);
+
+    /// <summary>IEEE binary16 with round to nearest even (subnormals kept, overflow to ±inf).</summary>
+    public static ushort SingleToHalf(float value) => BitConverter.HalfToUInt16Bits((Half)value);
+
+    /// <summary>source: little-endian F32 bytes, 4 per element of <paramref name="destination"/>.</summary>
+    public static void FromF32(ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        CheckLength(source, destination.Length, 4);
+        if (BitConverter.IsLittleEndian)
+        {
+            MemoryMarshal.Cast<byte, float>(source).CopyTo(destination);
+            return;
+        }
+        for (int i = 0; i < destination.Length; i++)
+            destination[i] = BinaryPrimitives.ReadSingleLittleEndian(source.Slice(4 * i, 4));
+    }
+
+    /// <summary>source: little-endian BF16 bytes, 2 per element.</summary>
+    public static void FromBF16(ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        CheckLength(source, destination.Length, 2);
+        for (int i = 0; i < destination.Length; i++)
+            destination[i] = BFloat16ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(source.Slice(2 * i, 2)));
+    }
+
+    /// <summary>source: little-endian F16 bytes, 2 per element.</summary>
+    public static void FromF16(ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        CheckLength(source, destination.Length, 2);
+        if (BitConverter.IsLittleEndian)
+        {
+            TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(source), destination);
+            return;
+        }
+        for (int i = 0; i < destination.Length; i++)
+            destination[i] = HalfToSingle(BinaryPrimitives.ReadUInt16LittleEndian(source.Slice(2 * i, 2)));
+    }
+
+    /// <summary>source: little-endian F64 bytes, 8 per element; each value rounded to nearest float32.</summary>
+    public static void FromF64(ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        CheckLength(source, destination.Length, 8);
+        for (int i = 0; i < destination.Length; i++)
+            destination[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(source.Slice(8 * i, 8));
+    }
+
+    /// <summary>destination: little-endian F32 bytes.</summary>
+    public static void ToF32(ReadOnlySpan<float> source, Span<byte> destination)
+    {
+        CheckLength(destination, source.Length, 4);
+        if (BitConverter.IsLittleEndian)
+        {
+            MemoryMarshal.AsBytes(source).CopyTo(destination);
+            return;
+        }
+        for (int i = 0; i < source.Length; i++)
+            BinaryPrimitives.WriteSingleLittleEndian(destination.Slice(4 * i, 4), source[i]);
+    }
+
+    /// <summary>destination: little-endian BF16 bytes, rounded to nearest even.</summary>
+    public static void ToBF16(ReadOnlySpan<float> source, Span<byte> destination)
+    {
+        CheckLength(destination, source.Length, 2);
+        for (int i = 0; i < source.Length; i++)
+            BinaryPrimitives.WriteUInt16LittleEndian(destination.Slice(2 * i, 2), SingleToBFloat16(source[i]));
+    }
+
+    /// <summary>destination: little-endian F16 bytes, rounded to nearest even.</summary>
+    public static void ToF16(ReadOnlySpan<float> source, Span<byte> destination)
+    {
+        CheckLength(destination, source.Length, 2);
+        for (int i = 0; i < source.Length; i++)
+            BinaryPrimitives.WriteUInt16LittleEndian(destination.Slice(2 * i, 2), SingleToHalf(source[i]));
+    }
+
+    private static void CheckLength(ReadOnlySpan<byte> bytes, int elements, int size)
+    {
+        if (bytes.Length != (long)elements * size)
+            throw new ArgumentException($"{bytes.Length} bytes for {elements} elements of {size} bytes");
+    }
+}
