@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using DroSharp.Models.T5;
 using DroSharp.Tensors;
 using DroSharp.Tensors.Autograd;
@@ -25,7 +25,7 @@ public sealed unsafe class T5Generator
         var cfg = _model.Config;
         var sampler = new TokenSampler(options);
         int b = prompts.Count;
-        using var batch = Seq2SeqBatch.Create(prompts, prompts.Select(_ => new[] { cfg.PadTokenId }).ToList(), cfg.PadTokenId, cfg.DecoderStartTokenId);
+        using var batch = Seq2SeqBatch.Create(prompts, prompts.Select(_ => new[] { _model.PadId }).ToList(), _model.PadId, _model.DecoderStartId);
 
         using var persistent = new Tape(recording: false);
         Tensor enc;
@@ -35,7 +35,7 @@ public sealed unsafe class T5Generator
         for (int i = 0; i < b; i++) outputs[i] = new List<int>();
         var done = new bool[b];
         var current = new int[b];
-        Array.Fill(current, cfg.DecoderStartTokenId);
+        Array.Fill(current, _model.DecoderStartId);
 
         using var step = new Tape(recording: false);
         var cache = useCache ? new DecoderCache(_model, enc, batch.PromptMask, b, options.MaxNewTokens, persistent) : null;
@@ -56,8 +56,8 @@ public sealed unsafe class T5Generator
                         var ids = new int[b * (t + 1)];
                         for (int i = 0; i < b; i++)
                         {
-                            ids[i * (t + 1)] = cfg.DecoderStartTokenId;
-                            for (int s = 0; s < t; s++) ids[i * (t + 1) + s + 1] = s < outputs[i].Count ? outputs[i][s] : cfg.PadTokenId;
+                            ids[i * (t + 1)] = _model.DecoderStartId;
+                            for (int s = 0; s < t; s++) ids[i * (t + 1) + s + 1] = s < outputs[i].Count ? outputs[i][s] : _model.PadId;
                         }
                         var hidden = _model.DecodeHidden(ids, b, enc, batch.PromptMask); // [B, t+1, d]
                         var last = Tape.NewTensor(new Shape(b, cfg.DModel));
@@ -69,11 +69,11 @@ public sealed unsafe class T5Generator
                     bool all = true;
                     for (int i = 0; i < b; i++)
                     {
-                        if (done[i]) { current[i] = cfg.PadTokenId; continue; }
+                        if (done[i]) { current[i] = _model.PadId; continue; }
                         int next = sampler.Next(new ReadOnlySpan<float>(logits.Data + (long)i * vocab, vocab));
                         outputs[i].Add(next);
                         current[i] = next;
-                        if (next == cfg.EosTokenId) done[i] = true;
+                        if (next == _model.EosId) done[i] = true;
                         all &= done[i];
                     }
                     if (all) break;

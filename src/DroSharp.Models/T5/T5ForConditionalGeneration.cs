@@ -17,6 +17,13 @@ public sealed class T5ForConditionalGeneration : IDisposable
     public T5Stack Decoder { get; }
     public Tensor? LmHead { get; }
 
+    /// <summary>Padding id (config <c>pad_token_id</c>, T5's 0 when absent).</summary>
+    public int PadId => Config.PadTokenId ?? 0;
+    /// <summary>End-of-sequence id (config <c>eos_token_id</c>, T5's 1 when absent).</summary>
+    public int EosId => Config.EosTokenId ?? 1;
+    /// <summary>First decoder input (config <c>decoder_start_token_id</c>, else the pad id, as T5 does).</summary>
+    public int DecoderStartId => Config.DecoderStartTokenId ?? PadId;
+
     /// <summary>A model with zeroed weights: load a checkpoint or call <see cref="InitializeWeights"/>.</summary>
     public T5ForConditionalGeneration(T5Config config)
     {

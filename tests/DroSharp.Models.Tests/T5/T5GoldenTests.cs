@@ -1,0 +1,138 @@
+using System.Text.Json;
+using DroSharp.Models.Checkpoints;
+using DroSharp.Models.T5;
+using DroSharp.Models.Tests.Checkpoints;
+using DroSharp.Tensors;
+using DroSharp.Tensors.Autograd;
+
+namespace DroSharp.Models.Tests.T5;
+
+/// <summary>
+/// The t5-tiny golden files (computed by the PyTorch peer in float64): encoder output, logits,
+/// per-token and per-sequence log-probs, values, the DRO-V loss, and its gradient for every policy
+/// and value parameter, each within 3e-5 of the reference tensor's largest magnitude.
+/// </summary>
+public sealed class T5GoldenTests : IDisposable
+{
+    private const double Tolerance = 3e-5;
+    private readonly SafetensorsReader _expected = SafetensorsReader.Open(Path.Combine(CheckpointTestFiles.TinyFixture, "expected.safetensors"));
+    private readonly GoldenInputs _inputs = GoldenInputs.Load(Path.Combine(CheckpointTestFiles.TinyFixture, "inputs.json"));
+
+    public void Dispose() => _expected.Dispose();
+
+    [Fact]
+    public void RelativePositionBucketsMatch()
+    {
+        var rel = _expected.ReadInt64("buckets.relative_position");
+        var bi = _expected.ReadInt64("buckets.bidirectional");
+        var uni = _expected.ReadInt64("buckets.unidirectional");
+        for (int i = 0; i < rel.Length; i++)
+        {
+            Assert.Equal(bi[i], RelativePositionBucket.Compute((int)rel[i], bidirectional: true, 32, 128));
+            Assert.Equal(uni[i], RelativePositionBucket.Compute((int)rel[i], bidirectional: false, 32, 128));
+        }
+    }
+
+    [Fact]
+    public void ForwardAndDroGradientsMatchPyTorch()
+    {
+        using var policy = T5ModelFiles.LoadPolicy(CheckpointTestFiles.TinyFixture);
+        using var value = new T5ValueModel(policy.Config);
+        using (var src = SafetensorsReader.Open(Path.Combine(CheckpointTestFiles.TinyFixture, "value.safetensors")))
+            StateDictLoader.Load(src, value.Parameters.All);
+        using var batch = _inputs.ToBatch(policy);
+        int b = batch.Size;
+
+        using var policyTape = new Tape();
+        using var valueTape = new Tape();
+        Tensor enc, logits, tokenLp, seqLp, values;
+        using (policyTape.Activate())
+        {
+            enc = policy.Encode(batch.PromptIds, batch.PromptMask);
+            var dec = policy.DecodeHidden(batch.DecoderInputIds, b, enc, batch.PromptMask);
+            logits = policy.Logits(dec);
+            tokenLp = Ops.Reshape(Ops.LogSoftmaxGather(logits, batch.Targets), new Shape(b, batch.ResponseLength));
+            seqLp = Ops.SumLastAxis(tokenLp);
+        }
+        using (valueTape.Activate()) values = value.Forward(batch.PromptIds, batch.PromptMask);
+
+        AssertClose("encoder_hidden_first", enc.Span[..(batch.PromptLength * policy.Config.DModel)]);
+        AssertClose("logits_first", logits.Span[..(batch.ResponseLength * policy.Config.VocabSize)]);
+        AssertClose("token_logprobs", tokenLp.Span);
+        AssertClose("logprobs", seqLp.Span);
+        AssertClose("values", values.Span);
+
+        // L = ½·mean_b (r − V − τ(logπ − logπ_ref))²: dL/dlogπ = −τ·res/B, dL/dV = −res/B (plain, unscaled).
+        double tau = _inputs.Tau;
+        var res = new float[b];
+        double loss = 0;
+        using var dLogp = Tensor.Zeros(new Shape(b));
+        using var dV = Tensor.Zeros(new Shape(b));
+        for (int i = 0; i < b; i++)
+        {
+            double r = _inputs.Rewards[i] - values[i] - tau * (seqLp[i] - _inputs.RefLogProbs[i]);
+            res[i] = (float)r;
+            loss += 0.5 * r * r / b;
+            dLogp[i] = (float)(-tau * r / b);
+            dV[i] = (float)(-r / b);
+        }
+        AssertClose("dro_residual", res);
+        AssertClose("loss", new[] { (float)loss });
+
+        policyTape.Backward(seqLp, dLogp);
+        valueTape.Backward(values, dV);
+        int checkedPolicy = 0, checkedValue = 0;
+        foreach (var p in policy.Parameters.All)
+        {
+            Assert.NotNull(p.Grad);
+            AssertClose("grad." + p.Name, p.Grad!.Span);
+            checkedPolicy++;
+        }
+        foreach (var p in value.Parameters.All)
+        {
+            Assert.NotNull(p.Grad);
+            AssertClose("value_grad." + p.Name, p.Grad!.Span);
+            checkedValue++;
+        }
+        Assert.Equal(_expected.TensorNames.Count(n => n.StartsWith("grad.", StringComparison.Ordinal)), checkedPolicy);
+        Assert.Equal(_expected.TensorNames.Count(n => n.StartsWith("value_grad.", StringComparison.Ordinal)), checkedValue);
+    }
+
+    private void AssertClose(string name, ReadOnlySpan<float> actual)
+    {
+        using var expected = _expected.ReadTensor(name);
+        Assert.True(expected.Length == actual.Length, $"{name}: {actual.Length} values, expected {expected.Length}");
+        double scale = 0, worst = 0;
+        int worstAt = -1;
+        for (int i = 0; i < expected.Length; i++) scale = Math.Max(scale, Math.Abs(expected[i]));
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double e = Math.Abs(actual[i] - expected[i]);
+            if (double.IsNaN(actual[i]) || e > worst) { worst = double.IsNaN(actual[i]) ? double.PositiveInfinity : e; worstAt = i; }
+        }
+        Assert.True(worst <= Tolerance * Math.Max(scale, 1e-12),
+            $"{name}: largest error {worst:G4} at [{worstAt}] (ours {(worstAt >= 0 ? actual[worstAt] : 0):G6}, PyTorch {(worstAt >= 0 ? expected[worstAt] : 0):G6}); allowed {Tolerance * scale:G4}");
+    }
+
+    /// <summary>inputs.json of the golden directory.</summary>
+    internal sealed record GoldenInputs(int[][] PromptIds, int[][] PromptMask, int[][] ResponseIds, int[][] ResponseMask,
+        double[] Rewards, double[] RefLogProbs, double Tau)
+    {
+        public static GoldenInputs Load(string path)
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            var root = doc.RootElement;
+            int[][] Ints(string k) => root.GetProperty(k).EnumerateArray().Select(r => r.EnumerateArray().Select(x => x.GetInt32()).ToArray()).ToArray();
+            double[] Doubles(string k) => root.GetProperty(k).EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            return new GoldenInputs(Ints("prompt_ids"), Ints("prompt_mask"), Ints("response_ids"), Ints("response_mask"),
+                Doubles("rewards"), Doubles("ref_logprobs"), root.GetProperty("tau").GetDouble());
+        }
+
+        public Seq2SeqBatch ToBatch(T5ForConditionalGeneration model)
+        {
+            var prompts = PromptIds.Select((ids, i) => ids.Take(PromptMask[i].Sum()).ToArray()).ToList();
+            var responses = ResponseIds.Select((ids, i) => ids.Take(ResponseMask[i].Sum()).ToArray()).ToList();
+            return Seq2SeqBatch.Create(prompts, responses, model.PadId, model.DecoderStartId, PromptIds[0].Length, ResponseIds[0].Length);
+        }
+    }
+}
