@@ -9,6 +9,8 @@ public static class BenchCommand
     {
         var bench = new Command("bench", "Measure performance: gemm (kernel GFLOP/s against the machine's FMA peak), forward, step.");
         bench.Subcommands.Add(GemmBenchCommand.Create());
+        bench.Subcommands.Add(ForwardBenchCommand.Create());
+        bench.Subcommands.Add(StepBenchCommand.Create());
         return bench;
     }
 }
