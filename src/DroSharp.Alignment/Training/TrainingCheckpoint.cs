@@ -1,0 +1,112 @@
+using System.Text.Json;
+using DroSharp.Alignment.Data;
+using DroSharp.Models;
+using DroSharp.Models.Checkpoints;
+using DroSharp.Models.T5;
+using DroSharp.Tensors;
+using DroSharp.Tensors.Optim;
+
+namespace DroSharp.Alignment.Training;
+
+/// <summary>
+/// One resumable checkpoint, <c>checkpoints/step-N/</c>: <c>policy/</c> (an HF model directory),
+/// <c>value/</c> (the value network's parameters), <c>optimizer.policy.safetensors</c> and
+/// <c>optimizer.value.safetensors</c> (the optimiser states, counters in the metadata), and
+/// <c>trainer_state.json</c> (step, data position). It is written to a temporary directory and
+/// renamed into place, so a checkpoint directory is either complete or absent.
+/// </summary>
+public static class TrainingCheckpoint
+{
+    public const string StateFileName = "trainer_state.json";
+    private const string PolicyDir = "policy";
+    private const string ValueDir = "value";
+    private const string PolicyOptimizerFile = "optimizer.policy.safetensors";
+    private const string ValueOptimizerFile = "optimizer.value.safetensors";
+
+    /// <summary>What the trainer needs besides weights and optimiser states to continue exactly.</summary>
+    public sealed record TrainerState(long Step, SamplerState Sampler, long TokensSeen, double ElapsedSeconds);
+
+    public static void Save(string directory, TrainerState state, T5Config config, ParameterSet policy, ParameterSet? value,
+        Optimizer policyOptimizer, Optimizer? valueOptimizer)
+    {
+        string parent = Path.GetDirectoryName(Path.GetFullPath(directory))!;
+        Directory.CreateDirectory(parent);
+        string tmp = Path.Combine(parent, Path.GetFileName(directory) + ".tmp-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            T5ModelFiles.Save(config, policy, Path.Combine(tmp, PolicyDir));
+            if (value is not null) T5ModelFiles.Save(config, value, Path.Combine(tmp, ValueDir));
+            SaveOptimizer(Path.Combine(tmp, PolicyOptimizerFile), policyOptimizer);
+            if (valueOptimizer is not null) SaveOptimizer(Path.Combine(tmp, ValueOptimizerFile), valueOptimizer);
+            var json = JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["step"] = state.Step,
+                ["tokens_seen"] = state.TokensSeen,
+                ["elapsed_seconds"] = state.ElapsedSeconds,
+                ["sampler"] = JsonDocument.Parse(state.Sampler.ToJson()).RootElement,
+            }, new JsonSerializerOptions { WriteIndented = true });
+            RunDirectory.WriteTextAtomic(Path.Combine(tmp, StateFileName), json);
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+            Directory.Move(tmp, directory);
+        }
+        finally
+        {
+            if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+        }
+    }
+
+    public static TrainerState Load(string directory, ParameterSet policy, ParameterSet? value, Optimizer policyOptimizer, Optimizer? valueOptimizer)
+    {
+        StateDictLoader.Load(Path.Combine(directory, PolicyDir), policy.All);
+        if (value is not null) StateDictLoader.Load(Path.Combine(directory, ValueDir), value.All);
+        LoadOptimizer(Path.Combine(directory, PolicyOptimizerFile), policyOptimizer);
+        if (valueOptimizer is not null) LoadOptimizer(Path.Combine(directory, ValueOptimizerFile), valueOptimizer);
+        string statePath = Path.Combine(directory, StateFileName);
+        using var doc = JsonDocument.Parse(File.ReadAllText(statePath));
+        var root = doc.RootElement;
+        try
+        {
+            return new TrainerState(root.GetProperty("step").GetInt64(), SamplerState.FromJson(root.GetProperty("sampler").GetRawText()),
+                root.GetProperty("tokens_seen").GetInt64(), root.GetProperty("elapsed_seconds").GetDouble());
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new TrainingException($"{statePath}: not a valid trainer state ({e.Message})", e);
+        }
+    }
+
+    private static void SaveOptimizer(string path, Optimizer optimizer)
+    {
+        var state = optimizer.ExportState();
+        var writer = new SafetensorsWriter();
+        foreach (var (name, tensor) in state.Tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal)) writer.Add(name, tensor);
+        writer.AddMetadata("optimizer", state.Kind);
+        writer.AddMetadata("counters", JsonSerializer.Serialize(state.Counters));
+        writer.Write(path);
+    }
+
+    private static void LoadOptimizer(string path, Optimizer optimizer)
+    {
+        using var reader = SafetensorsReader.Open(path);
+        var meta = reader.Metadata ?? throw new TrainingException($"{path}: no optimizer metadata");
+        if (!meta.TryGetValue("optimizer", out var kind) || !meta.TryGetValue("counters", out var counters))
+            throw new TrainingException($"{path}: optimizer metadata lacks 'optimizer' or 'counters'");
+        var state = new OptimizerState(kind);
+        foreach (var (k, v) in JsonSerializer.Deserialize<Dictionary<string, long>>(counters)!) state.Counters[k] = v;
+        var loaded = new List<Tensor>();
+        try
+        {
+            foreach (var name in reader.TensorNames)
+            {
+                var t = reader.ReadTensor(name);
+                loaded.Add(t);
+                state.Tensors[name] = t;
+            }
+            optimizer.ImportState(state);
+        }
+        finally
+        {
+            foreach (var t in loaded) t.Dispose();
+        }
+    }
+}
