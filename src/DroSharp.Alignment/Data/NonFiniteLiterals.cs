@@ -4,12 +4,18 @@ namespace DroSharp.Alignment.Data;
 
 /// <summary>
 /// Python's json module writes NaN and ±Infinity as bare <c>NaN</c>, <c>Infinity</c>, <c>-Infinity</c>, which
-/// are not JSON. Rather than report such a row as malformed, they are quoted before parsing so the field that
-/// holds one can be named ("reward is NaN").
+/// are not JSON. Rather than report such a row as malformed, they are turned into marked strings before parsing
+/// so the field that holds one can be named ("reward is NaN"); the marker (a Unicode noncharacter) keeps a bare
+/// NaN in a text field from passing for the text "NaN".
 /// </summary>
 internal static class NonFiniteLiterals
 {
+    private const char Marker = '\uFDD0';
+
     private static readonly string[] Literals = ["-Infinity", "Infinity", "NaN"];
+
+    /// <summary>The bare literal a marked string stands for, or null for an ordinary string.</summary>
+    public static string? Unmark(string s) => s.Length > 1 && s[0] == Marker ? s[1..] : null;
 
     /// <summary>The text with bare non-finite literals outside strings quoted; the same instance when there are none.</summary>
     public static string Quote(string json)
@@ -36,7 +42,7 @@ internal static class NonFiniteLiterals
                 int end = i + literal.Length;
                 if (end < json.Length && IsWordChar(json[end])) continue;
                 sb ??= new StringBuilder(json.Length + 8);
-                sb.Append(json, copied, i - copied).Append('"').Append(literal).Append('"');
+                sb.Append(json, copied, i - copied).Append('"').Append(Marker).Append(literal).Append('"');
                 copied = end;
                 i = end - 1;
                 break;

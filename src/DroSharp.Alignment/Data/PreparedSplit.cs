@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+
 namespace DroSharp.Alignment.Data;
 
 /// <summary>
@@ -31,4 +34,25 @@ public sealed class PreparedSplit(
     public PromptGroups PromptGroups { get; } = promptGroups;
 
     public DatasetSummary Summary { get; } = summary;
+
+    /// <summary>
+    /// SHA-256 (hex) of the token ids in order — prompt, then completion (or chosen, rejected) per item, each
+    /// length-prefixed — to bind cached reference log-probs to exactly this data. Rewards and labels are not
+    /// included: the reference model's log-probs do not depend on them.
+    /// </summary>
+    public string TokenFingerprint()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(int[] ids)
+        {
+            Span<byte> length = stackalloc byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, ids.Length);
+            hash.AppendData(length);
+            if (BitConverter.IsLittleEndian) hash.AppendData(MemoryMarshal.AsBytes(ids.AsSpan()));
+            else foreach (int id in ids) { System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, id); hash.AppendData(length); }
+        }
+        foreach (var e in Examples) { Add(e.PromptIds); Add(e.CompletionIds); }
+        foreach (var p in Pairs) { Add(p.PromptIds); Add(p.ChosenIds); Add(p.RejectedIds); }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
 }

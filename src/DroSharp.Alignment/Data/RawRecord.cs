@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace DroSharp.Alignment.Data;
 
 /// <summary>
@@ -17,24 +15,4 @@ internal abstract class RawRecord(string file, int line)
     public abstract IEnumerable<string> Names { get; }
 
     public DataFormatException Error(string? field, DataErrorKind kind, string reason) => new(File, Line, field, kind, reason);
-}
-
-internal sealed class JsonRawRecord(string file, int line, JsonElement obj) : RawRecord(file, line)
-{
-    public JsonElement Object { get; } = obj;
-
-    public override bool Has(string name) => Object.TryGetProperty(name, out _);
-
-    public override IEnumerable<string> Names => Object.EnumerateObject().Select(p => p.Name);
-
-    public JsonElement Get(string name) => Object.GetProperty(name);
-}
-
-internal sealed class CsvRawRecord(string file, int line, Dictionary<string, int> header, string[] cells) : RawRecord(file, line)
-{
-    public override bool Has(string name) => header.ContainsKey(name);
-
-    public override IEnumerable<string> Names => header.Keys;
-
-    public string Get(string name) => cells[header[name]];
 }

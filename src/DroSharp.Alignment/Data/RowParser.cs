@@ -77,7 +77,10 @@ internal static class RowParser
             case JsonValueKind.String:
                 try
                 {
-                    return v.GetString()!;
+                    string text = v.GetString()!;
+                    if (NonFiniteLiterals.Unmark(text) is string literal)
+                        throw r.Error(name, DataErrorKind.WrongType, $"expected a string, got the bare literal {literal}");
+                    return text;
                 }
                 catch (InvalidOperationException)
                 {
@@ -155,7 +158,7 @@ internal static class RowParser
         {
             if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt64(out long id) || id < 0 || id > int.MaxValue)
                 throw r.Error(name, DataErrorKind.InvalidTokenIds,
-                    $"element {i} ({Snippet(e.GetRawText())}) is not a non-negative integer token id");
+                    $"element {i} ({Describe(e)}) is not a non-negative integer token id");
             ids[i++] = (int)id;
         }
         return ids;
@@ -207,7 +210,7 @@ internal static class RowParser
                 return d;
             case JsonValueKind.Null:
                 throw r.Error(name, DataErrorKind.MissingField, "is null; expected a number");
-            case JsonValueKind.String when ParseRewardText(r, v.GetString()!.Trim()) is double s:
+            case JsonValueKind.String when ParseRewardText(r, NonFiniteLiterals.Unmark(v.GetString()!) ?? v.GetString()!.Trim()) is double s:
                 return s;
             default:
                 throw r.Error(name, DataErrorKind.WrongType, $"expected a number, got {Describe(v)}");
@@ -227,6 +230,7 @@ internal static class RowParser
 
     private static string Describe(JsonElement v) => v.ValueKind switch
     {
+        JsonValueKind.String when NonFiniteLiterals.Unmark(v.GetString()!) is string literal => $"the bare literal {literal}",
         JsonValueKind.String => $"the string \"{Snippet(v.GetRawText()[1..^1])}\"",
         JsonValueKind.Number => $"the number {Snippet(v.GetRawText())}",
         JsonValueKind.True => "true",

@@ -67,6 +67,16 @@ public class DataErrorTests
     }
 
     [Fact]
+    public void BareNaNOutsideARewardIsTheWrongType()
+    {
+        var e = OnLine4("{\"prompt\":NaN,\"completion\":\"c\",\"label\":true}");
+        AssertError(e, DataErrorKind.WrongType, 4, "prompt");
+        Assert.Equal("expected a string, got the bare literal NaN", e.Reason);
+        AssertError(OnLine4("{\"prompt\":\"p\",\"completion\":\"c\",\"label\":Infinity}"), DataErrorKind.WrongType, 4, "label");
+        AssertError(OnLine4("{\"prompt_ids\":[1,NaN],\"completion\":\"c\",\"label\":true}"), DataErrorKind.InvalidTokenIds, 4, "prompt_ids");
+    }
+
+    [Fact]
     public void BareNaNInsideAStringIsJustText()
     {
         var d = Parse("{\"prompt\":\"NaN Infinity\",\"completion\":\"say \\\"NaN\\\" -Infinity\",\"reward\":1}");
@@ -139,6 +149,13 @@ public class DataErrorTests
         var e = OnLine4(bad);
         AssertError(e, DataErrorKind.MalformedJson, 4, null);
         Assert.StartsWith("malformed JSON", e.Reason);
+    }
+
+    [Fact]
+    public void MalformedJsonMessageSaysWhereInTheLine()
+    {
+        var e = OnLine4("{\"prompt\": }");
+        Assert.Equal("feedback.jsonl:4: malformed JSON: '}' is an invalid start of a value. (at byte 12)", e.Message);
     }
 
     [Fact]

@@ -143,6 +143,15 @@ public class JsonReaderTests
     }
 
     [Fact]
+    public void JsonArraySkipsBadElements()
+    {
+        var d = Parse("[\n{\"prompt\":\"a\",\"completion\":\"b\",\"label\":true},\n7,\n{\"prompt\":\"a\",\"completion\":\"\",\"label\":true},\n{\"prompt\":\"c\",\"completion\":\"d\",\"label\":false}\n]", "a.json", skip: true);
+        Assert.Equal([2, 5], d.Examples.Select(e => e.Line));
+        Assert.Equal([(3, DataErrorKind.MalformedJson), (4, DataErrorKind.EmptyCompletion)], d.SkippedRows.Select(s => (s.Line, s.Kind)));
+        Assert.Equal(4, d.RowsRead);
+    }
+
+    [Fact]
     public void ExplicitFormatOverridesTheExtension()
     {
         var d = Parse("{\"prompt\":\"a\",\"completion\":\"b\"}", "feedback.txt", format: DataFileFormat.Json);

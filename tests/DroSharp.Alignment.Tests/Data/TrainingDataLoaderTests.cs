@@ -204,6 +204,19 @@ public class TrainingDataLoaderTests
     }
 
     [Fact]
+    public void TokenFingerprintFollowsTheIdsOnly()
+    {
+        using var dir = new TempDir();
+        string a = dir.Write("a.jsonl", "{\"prompt\":\"ab\",\"completion\":\"c\",\"reward\":1}\n{\"prompt\":\"d\",\"completion\":\"e\",\"reward\":2}\n");
+        string sameIds = dir.Write("b.csv", "prompt,completion,reward\nab,c,5\nd,e,-1\n");
+        string moved = dir.Write("c.jsonl", "{\"prompt\":\"a\",\"completion\":\"bc\",\"reward\":1}\n{\"prompt\":\"d\",\"completion\":\"e\",\"reward\":2}\n");
+        string Fp(string path) => TrainingDataLoader.Load(new TrainingDataOptions { DataPath = path }, CharEncoder).Train.TokenFingerprint();
+        Assert.Equal(64, Fp(a).Length);
+        Assert.Equal(Fp(a), Fp(sameIds));
+        Assert.NotEqual(Fp(a), Fp(moved)); // same tokens overall, different boundaries
+    }
+
+    [Fact]
     public void OptionConflicts()
     {
         Assert.Throws<ArgumentException>(() => TrainingDataLoader.Load(new TrainingDataOptions { DataPath = "a.jsonl", EvalDataPath = "b.jsonl", EvalFraction = 0.1 }, CharEncoder));
