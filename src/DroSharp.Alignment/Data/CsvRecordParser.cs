@@ -41,19 +41,17 @@ internal static class CsvRecordParser
                     int fieldLine = line;
                     pos++;
                     bool closed = false;
-                    while (pos < n)
+                    while (true)
                     {
-                        char c = text[pos];
-                        if (c == '"')
-                        {
-                            if (pos + 1 < n && text[pos + 1] == '"') { sb.Append('"'); pos += 2; continue; }
-                            pos++;
-                            closed = true;
-                            break;
-                        }
-                        if (c == '\n') line++;
-                        sb.Append(c);
-                        pos++;
+                        int quote = text.IndexOf('"', pos);
+                        if (quote < 0) break;
+                        var chunk = text.AsSpan(pos, quote - pos);
+                        line += chunk.Count('\n');
+                        sb.Append(chunk);
+                        if (quote + 1 < n && text[quote + 1] == '"') { sb.Append('"'); pos = quote + 2; continue; }
+                        pos = quote + 1;
+                        closed = true;
+                        break;
                     }
                     if (!closed)
                     {
@@ -76,7 +74,8 @@ internal static class CsvRecordParser
                 else
                 {
                     int fieldStart = pos;
-                    while (pos < n && text[pos] != delimiter && text[pos] != '\n') pos++;
+                    int stop = text.AsSpan(pos).IndexOfAny(delimiter, '\n');
+                    pos = stop < 0 ? n : pos + stop;
                     int fieldEnd = pos;
                     if ((pos >= n || text[pos] == '\n') && fieldEnd > fieldStart && text[fieldEnd - 1] == '\r') fieldEnd--;
                     fields.Add(text[fieldStart..fieldEnd]);

@@ -12,28 +12,42 @@ public static class FeedbackFileReader
 {
     private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = 64 };
 
-    public static FeedbackDataset Read(string path, FeedbackReadOptions? options = null)
+    public static FeedbackDataset Read(string path, FeedbackReadOptions? options = null) =>
+        Parse(ReadBytes(path), path, options);
+
+    /// <summary>Reads <paramref name="content"/> as if it were the file <paramref name="fileName"/> (whose extension picks the format under Auto).</summary>
+    public static FeedbackDataset Parse(ReadOnlySpan<byte> content, string fileName, FeedbackReadOptions? options = null) =>
+        Run(content, fileName, options, promptsOnly: false).FinishDataset();
+
+    /// <summary>
+    /// Reads only the prompts (<c>prompt</c> or <c>prompt_ids</c>; every other column is ignored), e.g. for
+    /// <c>dro generate --prompts</c>. Same formats, validation and skip rules as <see cref="Read"/>.
+    /// </summary>
+    public static PromptFile ReadPrompts(string path, FeedbackReadOptions? options = null) =>
+        ParsePrompts(ReadBytes(path), path, options);
+
+    public static PromptFile ParsePrompts(ReadOnlySpan<byte> content, string fileName, FeedbackReadOptions? options = null) =>
+        Run(content, fileName, options, promptsOnly: true).FinishPrompts();
+
+    private static byte[] ReadBytes(string path)
     {
-        byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            return File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             string why = e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : "cannot read the file: " + e.Message;
             throw new DataFormatException(path, null, null, DataErrorKind.FileUnreadable, why);
         }
-        return Parse(bytes, path, options);
     }
 
-    /// <summary>Reads <paramref name="content"/> as if it were the file <paramref name="fileName"/> (whose extension picks the format under Auto).</summary>
-    public static FeedbackDataset Parse(ReadOnlySpan<byte> content, string fileName, FeedbackReadOptions? options = null)
+    private static ReadState Run(ReadOnlySpan<byte> content, string fileName, FeedbackReadOptions? options, bool promptsOnly)
     {
         options ??= new FeedbackReadOptions();
         var format = ResolveFormat(fileName, options.Format);
         var text = DecodedText.Decode(content);
-        var state = new ReadState(fileName, format, options.SkipBadRows);
+        var state = new ReadState(fileName, format, options.SkipBadRows, promptsOnly);
         if (format == DataFileFormat.Json)
         {
             if (FirstNonWhitespace(text) == '[') ReadJsonArray(text, state);
@@ -43,7 +57,7 @@ public static class FeedbackFileReader
         {
             ReadDelimited(text, format == DataFileFormat.Tsv ? '\t' : ',', state);
         }
-        return state.Finish();
+        return state;
     }
 
     public static DataFileFormat ResolveFormat(string fileName, DataFileFormat requested)
@@ -212,14 +226,16 @@ public static class FeedbackFileReader
     }
 
     /// <summary>What reading has found so far: the kind (fixed by the header or first good row), rows, skips, warnings.</summary>
-    private sealed class ReadState(string file, DataFileFormat format, bool skip)
+    private sealed class ReadState(string file, DataFileFormat format, bool skip, bool promptsOnly)
     {
+        private readonly List<PromptRow> _prompts = [];
         private readonly List<FeedbackExample> _examples = [];
         private readonly List<PreferencePair> _pairs = [];
         private readonly List<SkippedRow> _skipped = [];
         private readonly List<string> _warnings = [];
         private DatasetKind? _kind;
         private int _kindLine;
+        private bool _layoutKnown;
 
         public string File { get; } = file;
 
@@ -234,6 +250,14 @@ public static class FeedbackFileReader
         public void SetKind(RawRecord r)
         {
             int line = r.Line;
+            _layoutKnown = true;
+            if (promptsOnly)
+            {
+                if (!Columns.HasEither(r, Columns.Prompt))
+                    throw new DataFormatException(File, line, null, DataErrorKind.UnsupportedLayout,
+                        $"no 'prompt' (or 'prompt_ids') column among {string.Join(", ", r.Names.Select(n => $"'{n}'"))}");
+                return;
+            }
             var kind = Columns.KindOf(r) ?? throw new DataFormatException(File, line, null, DataErrorKind.UnsupportedLayout,
                 $"cannot tell what the data is from its columns ({string.Join(", ", r.Names.Select(n => $"'{n}'"))}); expected "
                 + "prompt+completion+label, prompt+completion+reward, prompt+chosen+rejected, or prompt+completion "
@@ -246,21 +270,31 @@ public static class FeedbackFileReader
 
         public void Add(RawRecord r)
         {
-            if (_kind is null) SetKind(r);
-            if (_kind == DatasetKind.PreferencePairs) _pairs.Add(RowParser.ReadPair(r));
+            if (!_layoutKnown) SetKind(r);
+            if (promptsOnly) _prompts.Add(new PromptRow(RowParser.RequireTextOrIds(r, Columns.Prompt, isResponse: false), r.Line));
+            else if (_kind == DatasetKind.PreferencePairs) _pairs.Add(RowParser.ReadPair(r));
             else _examples.Add(RowParser.ReadExample(r, _kind!.Value, _kindLine));
         }
 
         public void Skipped(DataFormatException e) => _skipped.Add(new SkippedRow(File, e.Line ?? 0, e.Field, e.Kind, e.Reason));
 
-        public FeedbackDataset Finish()
+        public FeedbackDataset FinishDataset()
         {
-            if (_kind is null && RowsRead == 0)
-                throw new DataFormatException(File, null, null, DataErrorKind.UnsupportedLayout, "the file holds no rows");
-            if (_examples.Count + _pairs.Count == 0)
-                throw new DataFormatException(File, null, null, DataErrorKind.UnsupportedLayout,
-                    RowsRead == 0 ? "the file holds no rows" : $"all {RowsRead} rows are bad and were skipped; the first: {_skipped[0]}");
+            RequireRows(_examples.Count + _pairs.Count);
             return new FeedbackDataset(File, format, _kind!.Value, _examples, _pairs, RowsRead, _skipped, _warnings);
+        }
+
+        public PromptFile FinishPrompts()
+        {
+            RequireRows(_prompts.Count);
+            return new PromptFile(File, format, _prompts, RowsRead, _skipped);
+        }
+
+        private void RequireRows(int kept)
+        {
+            if (kept > 0) return;
+            throw new DataFormatException(File, null, null, DataErrorKind.UnsupportedLayout,
+                RowsRead == 0 ? "the file holds no rows" : $"all {RowsRead} rows are bad and were skipped; the first: {_skipped[0]}");
         }
     }
 }
