@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace DroSharp.Models.Checkpoints;
 
@@ -50,7 +51,20 @@ public static class FloatConversions
     public static void FromBF16(ReadOnlySpan<byte> source, Span<float> destination)
     {
         CheckLength(source, destination.Length, 2);
-        for (int i = 0; i < destination.Length; i++)
+        int i = 0;
+        if (BitConverter.IsLittleEndian && Vector256.IsHardwareAccelerated)
+        {
+            // 16 bf16 → widen to 2×8 u32 → << 16 → reinterpret as float.
+            var src = MemoryMarshal.Cast<byte, ushort>(source);
+            var dst = MemoryMarshal.Cast<float, uint>(destination);
+            for (; i <= src.Length - Vector256<ushort>.Count; i += Vector256<ushort>.Count)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Create<ushort>(src[i..]));
+                Vector256.ShiftLeft(lo, 16).CopyTo(dst[i..]);
+                Vector256.ShiftLeft(hi, 16).CopyTo(dst[(i + Vector256<uint>.Count)..]);
+            }
+        }
+        for (; i < destination.Length; i++)
             destination[i] = BFloat16ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(source.Slice(2 * i, 2)));
     }
 
@@ -92,14 +106,42 @@ public static class FloatConversions
     public static void ToBF16(ReadOnlySpan<float> source, Span<byte> destination)
     {
         CheckLength(destination, source.Length, 2);
-        for (int i = 0; i < source.Length; i++)
+        int i = 0;
+        if (BitConverter.IsLittleEndian && Vector256.IsHardwareAccelerated)
+        {
+            // The scalar rule on 2×8 lanes, then a truncating narrow to 16 u16.
+            var src = MemoryMarshal.Cast<float, uint>(source);
+            var dst = MemoryMarshal.Cast<byte, ushort>(destination);
+            for (; i <= src.Length - 2 * Vector256<uint>.Count; i += 2 * Vector256<uint>.Count)
+            {
+                var lo = RoundToBFloat16(Vector256.Create<uint>(src[i..]));
+                var hi = RoundToBFloat16(Vector256.Create<uint>(src[(i + Vector256<uint>.Count)..]));
+                Vector256.Narrow(lo, hi).CopyTo(dst[i..]);
+            }
+        }
+        for (; i < source.Length; i++)
             BinaryPrimitives.WriteUInt16LittleEndian(destination.Slice(2 * i, 2), SingleToBFloat16(source[i]));
+    }
+
+    /// <summary>Lanes of float bits → bf16 bits in the low half: (bits + 0x7FFF + lsb) >> 16, NaN → 0x7FC0.</summary>
+    private static Vector256<uint> RoundToBFloat16(Vector256<uint> bits)
+    {
+        var lsb = Vector256.ShiftRightLogical(bits, 16) & Vector256<uint>.One;
+        var rounded = Vector256.ShiftRightLogical(bits + Vector256.Create(0x7FFFu) + lsb, 16);
+        var f = bits.AsSingle();
+        var isNaN = Vector256.Equals(f, f).AsUInt32() ^ Vector256<uint>.AllBitsSet;
+        return Vector256.ConditionalSelect(isNaN, Vector256.Create((uint)BFloat16QuietNaN), rounded);
     }
 
     /// <summary>destination: little-endian F16 bytes, rounded to nearest even.</summary>
     public static void ToF16(ReadOnlySpan<float> source, Span<byte> destination)
     {
         CheckLength(destination, source.Length, 2);
+        if (BitConverter.IsLittleEndian)
+        {
+            TensorPrimitives.ConvertToHalf(source, MemoryMarshal.Cast<byte, Half>(destination));
+            return;
+        }
         for (int i = 0; i < source.Length; i++)
             BinaryPrimitives.WriteUInt16LittleEndian(destination.Slice(2 * i, 2), SingleToHalf(source[i]));
     }
