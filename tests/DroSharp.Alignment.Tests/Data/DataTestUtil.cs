@@ -1,0 +1,49 @@
+using System.Text;
+using DroSharp.Alignment.Data;
+
+namespace DroSharp.Alignment.Tests.Data;
+
+internal static class DataTestUtil
+{
+    public static FeedbackDataset Parse(string content, string fileName = "data.jsonl", bool skip = false, DataFileFormat format = DataFileFormat.Auto) =>
+        FeedbackFileReader.Parse(Encoding.UTF8.GetBytes(content), fileName, new FeedbackReadOptions { SkipBadRows = skip, Format = format });
+
+    public static DataFormatException ParseError(string content, string fileName = "data.jsonl") =>
+        Assert.Throws<DataFormatException>(() => Parse(content, fileName));
+
+    /// <summary>One character code per token plus an end-of-sequence id 1, like a toy tokenizer.</summary>
+    public static readonly ITextEncoder CharEncoder = ITextEncoder.From(s => s.Select(c => (int)c).Append(1).ToArray());
+
+    public static void AssertError(DataFormatException e, DataErrorKind kind, int? line, string? field)
+    {
+        Assert.Equal(kind, e.Kind);
+        Assert.Equal(line, e.Line);
+        Assert.Equal(field, e.Field);
+    }
+}
+
+/// <summary>A fresh directory under the system temp path, deleted on dispose.</summary>
+internal sealed class TempDir : IDisposable
+{
+    public TempDir()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "drosharp-data-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string Write(string name, string content) => WriteBytes(name, Encoding.UTF8.GetBytes(content));
+
+    public string WriteBytes(string name, byte[] content)
+    {
+        string file = System.IO.Path.Combine(Path, name);
+        File.WriteAllBytes(file, content);
+        return file;
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}
