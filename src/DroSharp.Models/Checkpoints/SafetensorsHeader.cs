@@ -16,8 +16,8 @@ namespace DroSharp.Models.Checkpoints;
 /// <c>__metadata__</c> string→string; each tensor <c>{dtype, shape, data_offsets}</c>; entries sorted
 /// by offsets tile the data section from 0 with no hole or overlap; byte length = Π shape · bits / 8
 /// with checked arithmetic; the last end is the end of the file. Stricter than the reference in
-/// three places, each a clear error: duplicate keys anywhere (the format forbids them), a
-/// <c>__metadata__</c> that is not an object of strings, and shape extents above 2^63−1.
+/// two places, each a clear error: duplicate keys anywhere (the format forbids them; a JSON map
+/// would silently keep one) and shape extents above 2^63−1 (only possible in an empty tensor).
 /// Unknown fields inside a tensor entry are ignored, as the reference's serde structs do.
 /// </summary>
 public sealed class SafetensorsHeader

@@ -10,7 +10,8 @@ namespace DroSharp.Models.Checkpoints;
 /// An open safetensors file. <see cref="Open"/> validates the whole header (see
 /// <see cref="SafetensorsHeader"/>); tensors are then read one at a time with positioned reads
 /// straight into tensor memory (F32) or through a small conversion buffer (F16, BF16, F64), so
-/// the file is never loaded whole.
+/// the file is never loaded whole. Reads are positioned (pread), so several threads may read
+/// different tensors of one open file at once.
 /// </summary>
 public sealed unsafe class SafetensorsReader : ITensorSource, IDisposable
 {

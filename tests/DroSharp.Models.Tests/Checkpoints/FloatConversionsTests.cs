@@ -105,6 +105,33 @@ public sealed class FloatConversionsTests
     }
 
     [Fact]
+    public void SpanNarrowingMatchesTheReferenceOnEverySample()
+    {
+        // The span forms take vectorised paths; feed them the ties, overflow edges and NaNs too.
+        float[] nans = [float.NaN, -float.NaN, BitConverter.UInt32BitsToSingle(0x7F800001), BitConverter.UInt32BitsToSingle(0xFFFFFFFF)];
+        // NaNs at the front fall in full vectors, at the end in the scalar tail.
+        float[] x = [.. nans, .. nans, .. nans, .. nans, .. nans, .. Samples(), .. nans];
+        var bytes = new byte[2 * x.Length];
+        FloatConversions.ToBF16(x, bytes);
+        for (int i = 0; i < x.Length; i++)
+        {
+            ushort expected = float.IsNaN(x[i]) ? FloatConversions.BFloat16QuietNaN : ReferenceNarrow(x[i], 8, 7);
+            Assert.True(expected == BitConverter.ToUInt16(bytes, 2 * i), $"BF16 of {x[i]:R} at {i}");
+        }
+        FloatConversions.ToF16(x, bytes);
+        for (int i = 0; i < x.Length; i++)
+        {
+            ushort actual = BitConverter.ToUInt16(bytes, 2 * i);
+            if (float.IsNaN(x[i])) Assert.True(double.IsNaN(HalfValue(actual)), $"F16 of NaN at {i}");
+            else Assert.True(ReferenceNarrow(x[i], 5, 10) == actual, $"F16 of {x[i]:R} at {i}");
+        }
+        var back = new float[x.Length];
+        FloatConversions.FromF16(bytes, back);
+        for (int i = 0; i < x.Length; i++)
+            Assert.Equal(BitConverter.SingleToUInt32Bits(FloatConversions.HalfToSingle(BitConverter.ToUInt16(bytes, 2 * i))), BitConverter.SingleToUInt32Bits(back[i]));
+    }
+
+    [Fact]
     public void NaNStaysNaN()
     {
         foreach (uint bits in new uint[] { 0x7FC00000, 0xFFC00000, 0x7F800001, 0x7FFFFFFF, 0xFF800001 })

@@ -345,6 +345,8 @@ public sealed class SafetensorsReaderTests : IDisposable
         Rejects(Build("{\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0],}}", []), "not valid JSON");
         Rejects(Build("{} {}", []), "not valid JSON");
         Rejects(Build("{}x", []), "not valid JSON");
+        // A lone surrogate escape is not a Unicode string (serde_json refuses it too).
+        Rejects(Build("{\"a\\ud800\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}", []), "not valid JSON");
         Rejects(Build("[]", []), "must be a JSON object");
         Rejects(Build("        ", [], pad: false), "empty");
         // Deep nesting is refused by the JSON reader's depth limit, not by exhausting the stack.
