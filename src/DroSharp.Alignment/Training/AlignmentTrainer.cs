@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using DroSharp.Alignment.Data;
 using DroSharp.Alignment.Objectives;
+using PreferencePair = DroSharp.Alignment.Objectives.PreferencePair;
 using DroSharp.Models;
 using DroSharp.Models.Checkpoints;
 using DroSharp.Models.T5;
@@ -412,11 +413,11 @@ public sealed class AlignmentTrainer : IDisposable
     private static string Fingerprint(TrainingRow[] rows)
     {
         using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> b4 = stackalloc byte[4];
+        var b4 = new byte[4];
         void Add(int[] ids)
         {
             BitConverter.TryWriteBytes(b4, ids.Length); h.AppendData(b4);
-            foreach (int id in ids) { BitConverter.TryWriteBytes(b4, id); h.AppendData(b4); }
+            h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(ids.AsSpan()));
         }
         foreach (var r in rows) { Add(r.Prompt); Add(r.Completion); }
         return Convert.ToHexString(h.GetHashAndReset()).ToLowerInvariant();
