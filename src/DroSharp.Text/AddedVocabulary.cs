@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace DroSharp.Text;
 
 /// <summary>
@@ -96,14 +94,10 @@ internal sealed class AddedVocabulary
         return splits;
     }
 
-    /// <summary>Regex <c>\w</c> at the code point ending before (or starting at) <paramref name="index"/>.</summary>
+    /// <summary>Oniguruma <c>\w</c> at the code point ending before (or starting at) <paramref name="index"/>.</summary>
     private static bool IsWordChar(string text, int index, bool before)
     {
         int at = before && index > 0 && char.IsLowSurrogate(text[index]) && char.IsHighSurrogate(text[index - 1]) ? index - 1 : index;
-        var cat = CharUnicodeInfo.GetUnicodeCategory(text, at);
-        return cat is UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
-            or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter or UnicodeCategory.NonSpacingMark
-            or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark or UnicodeCategory.DecimalDigitNumber
-            or UnicodeCategory.ConnectorPunctuation;
+        return CharClasses.IsWord(Utf16.CodePointAt(text, at, out _));
     }
 }

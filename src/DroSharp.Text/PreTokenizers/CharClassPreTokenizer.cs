@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
 
 namespace DroSharp.Text.PreTokenizers;
@@ -29,48 +27,31 @@ internal sealed class CharClassPreTokenizer : IPreTokenizer
     public static CharClassPreTokenizer Digits(bool individual) => new(Kind.Digits, individual ? SplitBehavior.Isolated : SplitBehavior.Contiguous, individual);
     public static CharClassPreTokenizer Bert() => new(Kind.Bert, SplitBehavior.Removed, false);
 
-    internal static bool IsWhitespace(int cp) => cp <= 0xFFFF && char.IsWhiteSpace((char)cp);
-
-    internal static bool IsPunctuation(int cp)
-    {
-        if (cp < 0x80) return cp is (>= '!' and <= '/') or (>= ':' and <= '@') or (>= '[' and <= '`') or (>= '{' and <= '~');
-        var cat = CharUnicodeInfo.GetUnicodeCategory(cp);
-        return cat is UnicodeCategory.ConnectorPunctuation or UnicodeCategory.DashPunctuation or UnicodeCategory.OpenPunctuation
-            or UnicodeCategory.ClosePunctuation or UnicodeCategory.InitialQuotePunctuation or UnicodeCategory.FinalQuotePunctuation
-            or UnicodeCategory.OtherPunctuation;
-    }
-
-    private static bool IsNumeric(int cp)
-    {
-        var cat = CharUnicodeInfo.GetUnicodeCategory(cp);
-        return cat is UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber;
-    }
-
     public void PreTokenize(PreToken piece, List<PreToken> output)
     {
         var matches = new List<(int, int)>();
         switch (Type)
         {
             case Kind.WhitespaceSplit:
-                Splitter.FindCharMatches(piece.Text, IsWhitespace, matches);
+                Splitter.FindCharMatches(piece.Text, CharClasses.IsWhitespace, matches);
                 Splitter.Split(piece, matches, SplitBehavior.Removed, false, output);
                 break;
             case Kind.Punctuation:
-                Splitter.FindCharMatches(piece.Text, IsPunctuation, matches);
+                Splitter.FindCharMatches(piece.Text, CharClasses.IsPunctuation, matches);
                 Splitter.Split(piece, matches, Behavior, false, output);
                 break;
             case Kind.Digits:
-                Splitter.FindCharMatches(piece.Text, IsNumeric, matches);
+                Splitter.FindCharMatches(piece.Text, CharClasses.IsNumeric, matches);
                 Splitter.Split(piece, matches, Behavior, false, output);
                 break;
             case Kind.Bert:
                 var words = new List<PreToken>();
-                Splitter.FindCharMatches(piece.Text, IsWhitespace, matches);
+                Splitter.FindCharMatches(piece.Text, CharClasses.IsWhitespace, matches);
                 Splitter.Split(piece, matches, SplitBehavior.Removed, false, words);
                 foreach (var w in words)
                 {
                     matches.Clear();
-                    Splitter.FindCharMatches(w.Text, IsPunctuation, matches);
+                    Splitter.FindCharMatches(w.Text, CharClasses.IsPunctuation, matches);
                     Splitter.Split(w, matches, SplitBehavior.Isolated, false, output);
                 }
                 break;
