@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -172,12 +173,25 @@ internal sealed class UnigramModel : ITokenizerModel
         {
             writer.WriteStartArray();
             writer.WriteStringValue(piece);
-            writer.WriteNumberValue(score);
+            WriteScore(writer, score);
             writer.WriteEndArray();
         }
         writer.WriteEndArray();
         writer.WriteBoolean("byte_fallback", ByteFallback);
         writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Writes a score as serde_json does for integral values ("0.0", not "0"), so re-saved files match HF's;
+    /// other values use the shortest round-trip form, as both writers do.
+    /// </summary>
+    internal static void WriteScore(Utf8JsonWriter writer, double score)
+    {
+        if (!double.IsFinite(score)) throw new InvalidOperationException($"Unigram score {score} cannot be written as JSON");
+        if (score == Math.Floor(score) && Math.Abs(score) < 1e15)
+            writer.WriteNumberValue(decimal.Parse(score.ToString("F0", CultureInfo.InvariantCulture) + ".0", CultureInfo.InvariantCulture));
+        else
+            writer.WriteNumberValue(score);
     }
 
     /// <summary>A character trie over the pieces; <see cref="CommonPrefixSearch"/> lists the pieces that prefix the text at a position, shortest first.</summary>
