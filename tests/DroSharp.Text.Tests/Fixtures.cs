@@ -25,14 +25,13 @@ internal static class Fixtures
     }
 
     /// <summary>JSON lines; split on '\n' only, since texts may hold U+2028 and similar separators.</summary>
-    public static IEnumerable<JsonElement> Lines(string file)
-    {
-        foreach (string line in File.ReadAllText(PathOf(file)).Split('\n'))
-        {
-            if (line.Trim().Length == 0) continue;
-            yield return JsonDocument.Parse(line).RootElement.Clone();
-        }
-    }
+    public static IReadOnlyList<JsonElement> Lines(string file) => LineCache.GetOrAdd(file, f =>
+        File.ReadAllText(PathOf(f)).Split('\n')
+            .Where(line => line.Trim().Length > 0)
+            .Select(line => JsonDocument.Parse(line).RootElement.Clone())
+            .ToArray());
+
+    private static readonly ConcurrentDictionary<string, JsonElement[]> LineCache = new();
 
     public static int[] Ints(JsonElement e, string name) => e.GetProperty(name).EnumerateArray().Select(x => x.GetInt32()).ToArray();
 

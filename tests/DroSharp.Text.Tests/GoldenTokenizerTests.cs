@@ -14,7 +14,7 @@ public class GoldenTokenizerTests
         var data = new TheoryData<string, int>();
         foreach (var name in new[] { "t5-unigram", "gpt2-bpe", "qwen3-bpe" })
         {
-            int n = Fixtures.Lines($"{name}.expected.jsonl").Count();
+            int n = Fixtures.Lines($"{name}.expected.jsonl").Count;
             for (int i = 0; i < n; i++) data.Add(name, i);
         }
         return data;
@@ -25,7 +25,7 @@ public class GoldenTokenizerTests
     public void Golden_ids_and_decoding_match(string name, int line)
     {
         var tok = Fixtures.Load(name);
-        var e = Fixtures.Lines($"{name}.expected.jsonl").ElementAt(line);
+        var e = Fixtures.Lines($"{name}.expected.jsonl")[line];
         string text = e.GetProperty("text").GetString()!;
         int[] expected = Fixtures.Ints(e, "ids");
         // T5's reference is encode(text) + [</s>]; the BPE references add no special tokens.
@@ -51,7 +51,7 @@ public class GoldenTokenizerTests
         var data = new TheoryData<string, int>();
         foreach (var name in new[] { "t5-unigram", "gpt2-bpe", "qwen3-bpe" })
         {
-            int n = Fixtures.Lines($"{name}.hf-extra.jsonl").Count();
+            int n = Fixtures.Lines($"{name}.hf-extra.jsonl").Count;
             for (int i = 0; i < n; i++) data.Add(name, i);
         }
         return data;
@@ -62,7 +62,7 @@ public class GoldenTokenizerTests
     public void Hand_picked_strings_match_hf_tokenizers(string name, int line)
     {
         var tok = Fixtures.Load(name);
-        var e = Fixtures.Lines($"{name}.hf-extra.jsonl").ElementAt(line);
+        var e = Fixtures.Lines($"{name}.hf-extra.jsonl")[line];
         CheckAgainstHf(tok, e);
     }
 
@@ -79,7 +79,7 @@ public class GoldenTokenizerTests
     public void Pipeline_variants_match_hf_tokenizers(string variant, int line)
     {
         var tok = Fixtures.Variant(variant);
-        var e = Fixtures.Lines("variants.hf-expected.jsonl").ElementAt(line);
+        var e = Fixtures.Lines("variants.hf-expected.jsonl")[line];
         CheckAgainstHf(tok, e);
     }
 
