@@ -26,6 +26,7 @@ public static class Program
             "DroSharp: align language models with single-trajectory feedback (prompt, response, thumbs up/down or score) " +
             "using Direct Reward Optimisation, on the CPU, with Hugging Face formats.");
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(TokenizerCommand.Create());
         return root;
     }
 }
