@@ -1,5 +1,8 @@
 using System.CommandLine;
+using DroSharp.Alignment.Data;
+using DroSharp.Alignment.Training;
 using DroSharp.Cli.Commands;
+using DroSharp.Models.Checkpoints;
 
 namespace DroSharp.Cli;
 
@@ -11,22 +14,35 @@ public static class Program
         var root = BuildRoot();
         try
         {
-            return root.Parse(args).Invoke();
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (UserErrorException e)
+        catch (Exception e) when (IsUserError(e))
         {
             Console.Error.WriteLine($"dro: {e.Message}");
             return 1;
         }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"dro: internal error: {e}");
+            return 2;
+        }
     }
+
+    /// <summary>Bad input, bad options, missing files: one line, no stack trace.</summary>
+    internal static bool IsUserError(Exception e) => e is UserErrorException or TrainingException or DataFormatException
+        or CheckpointFormatException or FileNotFoundException or DirectoryNotFoundException;
 
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand(
             "DroSharp: align language models with single-trajectory feedback (prompt, response, thumbs up/down or score) " +
             "using Direct Reward Optimisation, on the CPU, with Hugging Face formats.");
-        root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(InitCommand.Create());
+        root.Subcommands.Add(ScoreCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(TokenizerCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 }

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using System.Text.Json;
+using DroSharp.Alignment.Data;
+using DroSharp.Models.T5;
+using DroSharp.Tensors.Autograd;
+
+namespace DroSharp.Cli.Commands;
+
+/// <summary><c>dro score</c>: log π(completion | prompt) for every row of a data file.</summary>
+public static class ScoreCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "HF model directory.", Required = true };
+        var data = new Option<string>("--data") { Description = "JSONL or CSV with prompt and completion (text, encoded with the model's tokenizer, </s> appended), or prompt_ids and completion_ids (used verbatim).", Required = true };
+        var output = new Option<string>("--out") { Description = "Output JSONL: {\"index\", \"logprob\", \"num_tokens\"} per row.", Required = true };
+        var batch = new Option<int>("--batch-size") { Description = "Rows scored together.", DefaultValueFactory = _ => 8 };
+        var cmd = new Command("score", "Sum of the completion tokens' log-probabilities under a model, one line per row.");
+        foreach (var o in new Option[] { model, data, output, batch }) cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            string dir = parse.GetValue(model)!, file = parse.GetValue(data)!, outPath = parse.GetValue(output)!;
+            int bs = parse.GetValue(batch);
+            if (bs < 1) throw new UserErrorException("--batch-size must be at least 1");
+            using var policy = ModelDirectory.LoadPolicy(dir);
+            var tokenizer = ModelDirectory.LoadTokenizer(dir);
+            var rows = FeedbackFileReader.Read(file).ConvertFor(DataRequirement.Completions, "scoring").Examples;
+            var pairs = rows.Select(r => (Prompt: ModelDirectory.Ids(r.Prompt, tokenizer, file, r.Line, "prompt"),
+                                          Completion: ModelDirectory.Ids(r.Completion, tokenizer, file, r.Line, "completion"))).ToList();
+            using var tape = new Tape(recording: false);
+            using var writer = new StreamWriter(outPath);
+            for (int s = 0; s < pairs.Count; s += bs)
+            {
+                var chunk = pairs.Skip(s).Take(bs).ToList();
+                using var b = Seq2SeqBatch.Create(chunk.Select(c => c.Prompt).ToList(), chunk.Select(c => c.Completion).ToList(), policy.PadId, policy.DecoderStartId);
+                using (tape.Activate())
+                {
+                    var lp = policy.SequenceLogProbs(b);
+                    for (int i = 0; i < chunk.Count; i++)
+                        writer.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["index"] = s + i, ["logprob"] = (double)lp[i], ["num_tokens"] = chunk[i].Completion.Length }));
+                }
+                tape.Reset();
+            }
+            Console.Error.WriteLine($"scored {pairs.Count} rows into {outPath}");
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using DroSharp.Alignment.Objectives;
+using DroSharp.Alignment.Training;
+
+namespace DroSharp.Cli.Commands;
+
+/// <summary>
+/// <c>dro train</c>: every option of <see cref="TrainingOptions"/>. Options come from the command line
+/// or <c>--config FILE.json</c> (same names with underscores: <c>batch_size</c>); the command line wins.
+/// </summary>
+public static class TrainCommand
+{
+    private static readonly TrainingOptions Defaults = new();
+
+    private sealed record Spec(Option Option, string Key);
+
+    public static Command Create()
+    {
+        var cmd = new Command("train", "Align a model on feedback data (DRO-V by default) and write a run directory: run.json, metrics.jsonl, checkpoints/, final/.");
+        var specs = new List<Spec>();
+        Option<T> Add<T>(string name, string description, T? defaultValue = default, bool showDefault = true)
+        {
+            var o = new Option<T>(name) { Description = showDefault && defaultValue is not null ? $"{description} [default: {Format(defaultValue)}]" : description };
+            cmd.Options.Add(o);
+            specs.Add(new Spec(o, name[2..].Replace('-', '_')));
+            return o;
+        }
+        Add<string>("--algo", $"Objective: {string.Join(", ", ObjectiveFactory.Names)} (sft-pos = SFT on thumbs-up rows).", Defaults.Algo);
+        Add<string>("--model", "Policy to train: an HF T5 model directory (config.json, model.safetensors, tokenizer.json).", showDefault: false);
+        Add<string>("--ref", "Reference policy π_ref directory.", "the --model policy");
+        Add<string>("--data", "Training data: JSONL or CSV in TRL's columns (prompt/completion/label, prompt/completion/reward, prompt/chosen/rejected, prompt/completion; *_ids for token ids).", showDefault: false);
+        Add<string>("--eval-data", "Held-out data file (same columns).", showDefault: false);
+        Add<double?>("--eval-fraction", "Hold out this fraction of the prompts instead (seeded).", showDefault: false);
+        Add<string>("--out", "Run directory to create.", showDefault: false);
+        var config = new Option<string?>("--config") { Description = "JSON file of options (keys as the long names with underscores); the command line wins." };
+        cmd.Options.Add(config);
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory from its last checkpoint, with its saved options (bit-identical to an uninterrupted run)." };
+        cmd.Options.Add(resume);
+        Add<double>("--tau", "τ: KL regularisation strength of DRO-V, DRO-P and RPO (larger keeps closer to π_ref).", Defaults.Tau);
+        Add<double>("--beta", "β of KTO and DPO.", Defaults.Beta);
+        Add<double>("--lr", "Policy learning rate.", Defaults.LearningRate);
+        Add<double?>("--value-lr", "Value network learning rate.", "--lr");
+        Add<string>("--optimizer", "adamw or adafactor (HF Adafactor with decay rate −0.8, no parameter scaling).", Defaults.Optimizer);
+        Add<double>("--weight-decay", "Decoupled weight decay.", Defaults.WeightDecay);
+        Add<int>("--batch-size", "Micro-batch size (examples; pairs for DPO).", Defaults.BatchSize);
+        Add<int>("--grad-accum", "Micro-batches per optimiser step.", Defaults.GradientAccumulation);
+        Add<int?>("--max-steps", "Optimiser steps (overrides --epochs).", showDefault: false);
+        Add<double>("--epochs", "Passes over the training data.", Defaults.Epochs);
+        Add<int>("--warmup-steps", "Linear warmup steps.", Defaults.WarmupSteps);
+        Add<string>("--schedule", "After warmup: constant, linear (to 0) or cosine.", Defaults.Schedule);
+        Add<double>("--max-grad-norm", "Clip each network's global gradient norm (0: off).", Defaults.MaxGradNorm);
+        Add<int?>("--max-prompt-length", "Truncate prompts to their last N tokens.", Defaults.MaxPromptLength);
+        Add<int?>("--max-completion-length", "Truncate completions to their first N tokens.", Defaults.MaxCompletionLength);
+        Add<bool>("--normalize-rewards", "z-normalise rewards over the training set (true|false).", Defaults.NormalizeRewards);
+        Add<ulong>("--seed", "Seed of shuffling, splits and the value head.", Defaults.Seed);
+        Add<int>("--log-every", "Write metrics every N steps.", Defaults.LogEvery);
+        Add<int>("--eval-every", "Evaluate on the held-out split every N steps (0: at the end only).", Defaults.EvalEvery);
+        Add<int>("--save-every", "Checkpoint every N steps (0: final only).", Defaults.SaveEvery);
+        Add<int>("--save-total-limit", "Checkpoints kept (0: all).", Defaults.SaveTotalLimit);
+        Add<bool>("--skip-bad-rows", "Skip malformed rows (counted and listed in data_report.json) instead of stopping.", Defaults.SkipBadRows);
+        Add<string>("--value", "DRO-V value: per-example (separate network), single (one learned value), shared (head on the policy encoder).", Defaults.Value);
+        Add<bool>("--length-normalize", "Divide sequence log-probs by the completion length (changes DRO's fixed point).", Defaults.LengthNormalize);
+        Add<double>("--desirable-weight", "KTO λ_D.", Defaults.DesirableWeight);
+        Add<double>("--undesirable-weight", "KTO λ_U.", Defaults.UndesirableWeight);
+        Add<string>("--kto-label", "KTO labels: labels (the data's) or batch-mean (reward above the micro-batch mean, as the DRO paper's KTO).", Defaults.KtoLabel);
+        Add<double>("--up-reward", "Reward of a thumbs-up label.", Defaults.UpReward);
+        Add<double>("--down-reward", "Reward of a thumbs-down label.", Defaults.DownReward);
+
+        cmd.SetAction(parse =>
+        {
+            TrainingOptions options;
+            string? resumeDir = parse.GetValue(resume);
+            if (resumeDir is not null)
+            {
+                var given = specs.Where(s => parse.GetResult(s.Option) is { Implicit: false }).Select(s => "--" + s.Key.Replace('_', '-')).ToList();
+                if (given.Count > 0 || parse.GetValue(config) is not null)
+                    throw new UserErrorException($"--resume continues with the run's saved options; do not also give {string.Join(", ", given.DefaultIfEmpty("--config"))}");
+                string optionsFile = new RunDirectory(resumeDir).OptionsFile;
+                if (!File.Exists(optionsFile)) throw new UserErrorException($"{resumeDir} is not a run directory (no run.json)");
+                options = TrainingOptions.FromJson(File.ReadAllText(optionsFile), optionsFile) with { Out = resumeDir };
+            }
+            else
+            {
+                var json = new JsonObject();
+                if (parse.GetValue(config) is { } configPath)
+                {
+                    if (!File.Exists(configPath)) throw new UserErrorException($"config file {configPath} does not exist");
+                    try { json = JsonNode.Parse(File.ReadAllText(configPath))?.AsObject() ?? new JsonObject(); }
+                    catch (System.Text.Json.JsonException e) { throw new UserErrorException($"{configPath}: not a JSON object ({e.Message})"); }
+                }
+                foreach (var s in specs)
+                {
+                    var result = parse.GetResult(s.Option);
+                    if (result is null || result.Implicit) continue;
+                    json[s.Key] = JsonValue.Create(result.GetValueOrDefault<object>());
+                }
+                options = TrainingOptions.FromJson(json.ToJsonString(), parse.GetValue(config) ?? "the command line");
+            }
+            try { options.Validate(); } catch (TrainingException e) { throw new UserErrorException(e.Message); }
+
+            using var cts = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); Console.Error.WriteLine("\ndro: stopping after this step; saving a checkpoint…"); };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                var tokenizer = ModelDirectory.LoadTokenizer(options.Model);
+                using var trainer = new AlignmentTrainer(options, ModelDirectory.Encoder(tokenizer), Console.Error);
+                var result = trainer.Train(resumeDir is not null, cts.Token);
+                if (result.Interrupted) return 130;
+                Console.WriteLine($"done: {result.Steps} steps in {result.ElapsedSeconds:F1} s; model in {result.FinalDirectory}");
+                foreach (var (k, v) in result.LastMetrics.Where(kv => kv.Key is "loss" or "eval_loss" or "residual/mean" or "value/mean" or "kl" or "rewards/margins"))
+                    Console.WriteLine($"  {k} {v.ToString("G5", CultureInfo.InvariantCulture)}");
+                return 0;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+        });
+        return cmd;
+    }
+
+    private static string Format(object value) => value switch
+    {
+        double d => d.ToString("G", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        _ => value.ToString() ?? "",
+    };
+}
