@@ -52,6 +52,16 @@ public sealed class Tape : IDisposable
     public static Tensor NewTensor(Shape shape) =>
         t_current is { } tape ? tape.Arena.Uninitialized(shape) : Tensor.Uninitialized(shape);
 
+    /// <summary>
+    /// <paramref name="source"/>'s memory seen with another shape: a pooled arena header when a tape is
+    /// active (no managed allocation), else a fresh view.
+    /// </summary>
+    public static unsafe Tensor NewView(Tensor source, Shape shape)
+    {
+        if (shape.Count != source.Length) throw new ArgumentException($"cannot view {source.Shape} as {shape}");
+        return t_current is { } tape ? tape.Arena.View(source.Data, shape) : source.Reshape(shape);
+    }
+
     /// <summary>A zeroed tensor, allocated as <see cref="NewTensor"/> does.</summary>
     public static Tensor NewZeros(Shape shape)
     {

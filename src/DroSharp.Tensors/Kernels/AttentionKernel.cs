@@ -1,0 +1,193 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using DroSharp.Tensors.Threading;
+
+namespace DroSharp.Tensors.Kernels;
+
+/// <summary>
+/// Fused T5 multi-head attention, one task per (batch, head), parallel over B·H.
+/// Heads are interleaved in the last axis: head h of q[b, i, :] is q[b, i, h·dk … h·dk + dk).
+/// <code>
+/// forward (per b, h):  S = Q·Kᵀ                        [Tq, Tk]   (no 1/√dk: T5 folds it into the init)
+///                      S += bias[h]                     position bias [H, Tq, Tk], shared by the batch
+///                      S[i, j] = −∞ if mask[b, j] = 0, or (causal) j &gt; i + Tk − Tq
+///                      P = softmax_rows(S)              [Tq, Tk]   (an all-masked row gives P = 0)
+///                      O = P·V                          [Tq, dk]
+/// backward:            dV += Pᵀ·dO;  dP = dO·Vᵀ;  dS = P ⊙ (dP − rowsum(P ⊙ dP))
+///                      dQ += dS·K;   dK += dSᵀ·Q;   dBias[h] += Σ_b dS   (reduced over b in order)
+/// </code>
+/// The forward keeps P ([B, H, Tq, Tk], in the caller's buffer) for the backward instead of
+/// recomputing it: backward then needs four GEMMs instead of five plus a softmax, and P costs
+/// B·H·Tq·Tk floats per attention call, comparable to the other activations of a layer for the
+/// sequence lengths DRO trains on.
+/// </summary>
+public static unsafe class AttentionKernel
+{
+    /// <summary>
+    /// Forward with contiguous operands: q, output [B, Tq, H·dk]; k, v [B, Tk, H·dk];
+    /// positionBias [H, Tq, Tk] or null; keyMask [B, Tk] (1 = attend, 0 = padding) or null;
+    /// probs [B, H, Tq, Tk] receives P.
+    /// </summary>
+    public static void Forward(float* q, float* k, float* v, float* positionBias, float* keyMask, float* output, float* probs,
+        int batch, int heads, int tq, int tk, int headDim, bool causal)
+        => Forward(q, k, v, positionBias, keyMask, output, probs, batch, heads, tq, tk, headDim, causal,
+            kvBatchStride: (long)tk * heads * headDim, keyMaskBatchStride: tk);
+
+    /// <summary>
+    /// Forward where k and v of batch b start at b·<paramref name="kvBatchStride"/> and the key mask
+    /// row of batch b at b·<paramref name="keyMaskBatchStride"/>: a KV cache [B, Tmax, H·dk] filled up
+    /// to Tk is used in place. With <paramref name="causal"/>, query i sees keys j ≤ i + Tk − Tq.
+    /// </summary>
+    public static void Forward(float* q, float* k, float* v, float* positionBias, float* keyMask, float* output, float* probs,
+        int batch, int heads, int tq, int tk, int headDim, bool causal, long kvBatchStride, int keyMaskBatchStride)
+    {
+        var job = new ForwardJob
+        {
+            Q = q, K = k, V = v, Bias = positionBias, Mask = keyMask, O = output, P = probs,
+            Heads = heads, Tq = tq, Tk = tk, Dk = headDim, Causal = causal,
+            KvStride = kvBatchStride, MaskStride = keyMaskBatchStride,
+        };
+        WorkerPool.Default.For(batch * heads, ref job);
+    }
+
+    /// <summary>
+    /// Backward with contiguous operands (as the first <see cref="Forward(float*, float*, float*, float*, float*, float*, float*, int, int, int, int, int, bool)"/>):
+    /// accumulates into dq, dk, dv ([B, T, H·dk]) and dBias ([H, Tq, Tk]); any of them may be null.
+    /// <paramref name="scratch"/> [B, H, Tq, Tk] holds dS (needed unless only dv is wanted).
+    /// </summary>
+    public static void Backward(float* q, float* k, float* v, float* probs, float* dOut,
+        float* dq, float* dk, float* dv, float* dBias, float* scratch,
+        int batch, int heads, int tq, int tk, int headDim)
+    {
+        bool needDs = dq != null || dk != null || dBias != null;
+        if (needDs && scratch == null) throw new ArgumentNullException(nameof(scratch), "attention backward needs a [B, H, Tq, Tk] scratch buffer");
+        var job = new BackwardJob
+        {
+            Q = q, K = k, V = v, P = probs, DO = dOut, DQ = dq, DK = dk, DV = dv, DS = needDs ? scratch : null,
+            Heads = heads, Tq = tq, Tk = tk, Dk = headDim,
+        };
+        WorkerPool.Default.For(batch * heads, ref job);
+        if (dBias != null)
+        {
+            // dBias[h, i, :] += Σ_b dS[b, h, i, :] in batch order: parallel over (h, i) rows, deterministic.
+            var reduce = new BiasReduceJob { DS = scratch, DBias = dBias, Batch = batch, Heads = heads, Tq = tq, Tk = tk };
+            WorkerPool.Default.For(heads * tq, ref reduce, Math.Max(1, ElementwiseKernels.MinPerThread / Math.Max(1, batch * tk)));
+        }
+    }
+
+    private struct ForwardJob : IParallelJob
+    {
+        public float* Q, K, V, Bias, Mask, O, P;
+        public int Heads, Tq, Tk, Dk, MaskStride;
+        public long KvStride;
+        public bool Causal;
+
+        public readonly void Execute(int start, int end)
+        {
+            int tq = Tq, tk = Tk, dk = Dk, hd = Heads * Dk;
+            var level = KernelDispatch.Level;
+            for (int bh = start; bh < end; bh++)
+            {
+                int b = bh / Heads, h = bh % Heads;
+                float* qh = Q + (long)b * tq * hd + h * dk;
+                float* kh = K + b * KvStride + h * dk;
+                float* vh = V + b * KvStride + h * dk;
+                float* oh = O + (long)b * tq * hd + h * dk;
+                float* p = P + (long)bh * tq * tk;
+                float* mask = Mask == null ? null : Mask + (long)b * MaskStride;
+                float* bias = Bias == null ? null : Bias + (long)h * tq * tk;
+
+                Gemm.Compute(GemmLayout.NT, tq, tk, dk, qh, hd, kh, hd, p, tk, accumulate: false);
+                for (int i = 0; i < tq; i++)
+                {
+                    float* row = p + (long)i * tk;
+                    int limit = Causal ? Math.Clamp(i + tk - tq + 1, 0, tk) : tk;
+                    if (bias != null)
+                        TensorPrimitives.Add(new ReadOnlySpan<float>(row, limit), new ReadOnlySpan<float>(bias + (long)i * tk, limit), new Span<float>(row, limit));
+                    if (mask != null) ApplyKeyMask(row, mask, limit, level);
+                    SoftmaxKernel.SoftmaxRow(row, row, limit);
+                    if (limit < tk) new Span<float>(row + limit, tk - limit).Clear();
+                }
+                Gemm.Compute(GemmLayout.NN, tq, dk, tk, p, tk, vh, hd, oh, hd, accumulate: false);
+            }
+        }
+    }
+
+    // s[j] = −∞ where mask[j] = 0.
+    private static void ApplyKeyMask(float* s, float* mask, int n, SimdLevel level)
+    {
+        int j = 0;
+        if (level == SimdLevel.Vector512)
+        {
+            var ninf = Vector512.Create(float.NegativeInfinity);
+            for (; j + 16 <= n; j += 16)
+                Vector512.ConditionalSelect(Vector512.Equals(Vector512.Load(mask + j), Vector512<float>.Zero), ninf, Vector512.Load(s + j)).Store(s + j);
+        }
+        else if (level == SimdLevel.Vector256)
+        {
+            var ninf = Vector256.Create(float.NegativeInfinity);
+            for (; j + 8 <= n; j += 8)
+                Vector256.ConditionalSelect(Vector256.Equals(Vector256.Load(mask + j), Vector256<float>.Zero), ninf, Vector256.Load(s + j)).Store(s + j);
+        }
+        for (; j < n; j++) if (mask[j] == 0f) s[j] = float.NegativeInfinity;
+    }
+
+    private struct BackwardJob : IParallelJob
+    {
+        public float* Q, K, V, P, DO, DQ, DK, DV, DS;
+        public int Heads, Tq, Tk, Dk;
+
+        public readonly void Execute(int start, int end)
+        {
+            int tq = Tq, tk = Tk, dk = Dk, hd = Heads * Dk;
+            for (int bh = start; bh < end; bh++)
+            {
+                int b = bh / Heads, h = bh % Heads;
+                long qOff = (long)b * tq * hd + h * dk, kOff = (long)b * tk * hd + h * dk;
+                float* p = P + (long)bh * tq * tk;
+                float* dO = DO + qOff;
+
+                // dV[Tk, dk] += Pᵀ[Tk, Tq]·dO[Tq, dk]
+                if (DV != null) Gemm.Compute(GemmLayout.TN, tk, dk, tq, p, tk, dO, hd, DV + kOff, hd, accumulate: true);
+                if (DS == null) continue;
+
+                // dP[Tq, Tk] = dO[Tq, dk]·Vᵀ, then dS = P ⊙ (dP − rowsum(P ⊙ dP)) in place.
+                float* ds = DS + (long)bh * tq * tk;
+                Gemm.Compute(GemmLayout.NT, tq, tk, dk, dO, hd, V + kOff, hd, ds, tk, accumulate: false);
+                for (int i = 0; i < tq; i++)
+                {
+                    var pi = new ReadOnlySpan<float>(p + (long)i * tk, tk);
+                    var dsi = new Span<float>(ds + (long)i * tk, tk);
+                    float dot = TensorPrimitives.Dot(pi, dsi);
+                    TensorPrimitives.Subtract(dsi, dot, dsi);
+                    TensorPrimitives.Multiply(dsi, pi, dsi);
+                }
+
+                // dQ[Tq, dk] += dS·K;  dK[Tk, dk] += dSᵀ·Q
+                if (DQ != null) Gemm.Compute(GemmLayout.NN, tq, dk, tk, ds, tk, K + kOff, hd, DQ + qOff, hd, accumulate: true);
+                if (DK != null) Gemm.Compute(GemmLayout.TN, tk, dk, tq, ds, tk, Q + qOff, hd, DK + kOff, hd, accumulate: true);
+            }
+        }
+    }
+
+    private struct BiasReduceJob : IParallelJob
+    {
+        public float* DS, DBias;
+        public int Batch, Heads, Tq, Tk;
+
+        public readonly void Execute(int start, int end)
+        {
+            int tq = Tq, tk = Tk;
+            for (int hi = start; hi < end; hi++)
+            {
+                int h = hi / tq, i = hi % tq;
+                var acc = new Span<float>(DBias + (long)hi * tk, tk);
+                for (int b = 0; b < Batch; b++)
+                {
+                    float* src = DS + ((long)(b * Heads + h) * tq + i) * tk;
+                    TensorPrimitives.Add(acc, new ReadOnlySpan<float>(src, tk), acc);
+                }
+            }
+        }
+    }
+}
