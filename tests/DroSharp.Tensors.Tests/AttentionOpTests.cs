@@ -92,6 +92,8 @@ public class AttentionOpTests
         { 2, 2, 3, 8, 4, true, true, true },      // causal with a cache: query i sees keys ≤ i + 5
         { 1, 4, 33, 33, 16, true, true, true },
         { 2, 2, 17, 129, 8, true, true, false },
+        { 2, 1, 130, 130, 3, true, true, true },  // three causal query blocks, padded keys skipped
+        { 1, 2, 70, 100, 2, true, false, true },  // causal blocks with Tq < Tk (a cache)
     };
 
     [Theory]
@@ -126,10 +128,11 @@ public class AttentionOpTests
     [MemberData(nameof(Cases))]
     public void BackwardMatchesFiniteDifferences(int b, int heads, int tq, int tk, int dk, bool bias, bool mask, bool causal)
     {
-        if (tq * tk * b * heads > 3000) return; // keep the finite differences fast; the small cases cover the code paths
+        if (tq * tk * b * heads * dk > 160_000) return; // keep the finite differences fast
         using var c = Case.Make(b * 11 + tk, b, heads, tq, tk, dk, bias, mask, causal);
         var inputs = bias ? new[] { c.Q, c.K, c.V, c.Bias! } : new[] { c.Q, c.K, c.V };
-        TestUtil.CheckGradients(new Random(2), c.Run, inputs);
+        // Large cases check a random subset of elements to stay fast.
+        TestUtil.CheckGradients(new Random(2), c.Run, inputs, h: 1e-2f, maxChecks: tq * tk > 1000 ? 24 : 64);
     }
 
     [Fact]

@@ -94,6 +94,39 @@ public class LogSoftmaxGatherOpTests
     }
 
     [Fact]
+    public void OverwritingBackwardIntoAFreshIntermediateGradientWritesEveryElement()
+    {
+        // logits is an intermediate (Scale of a parameter), so its gradient buffer is taken from the
+        // arena uninitialised; poison the arena first so a missed element would show as NaN.
+        int n = 9, v = 133;
+        var rng = new Random(12);
+        using var p = TestUtil.Random(rng, new Shape(n, v), 5f);
+        p.RequiresGrad = true;
+        var targets = Targets(rng, n, v);
+        using var g = TestUtil.Random(rng, new Shape(n));
+        g[1] = 0f; // a zero upstream gradient row is skipped and must be written as zeros too
+        using var tape = new Tape();
+        using (tape.Activate()) tape.Arena.Uninitialized(new Shape(64, n * v)).Fill(float.NaN);
+        tape.Reset();
+        using (tape.Activate())
+        {
+            var logits = Ops.Scale(p, 1f);
+            tape.Backward(Ops.LogSoftmaxGather(logits, targets), g);
+            Assert.All(logits.Grad!.ToArray(), x => Assert.True(float.IsFinite(x)));
+        }
+        var expected = new double[n * v];
+        for (int i = 0; i < n; i++)
+        {
+            if (targets[i] < 0) continue;
+            double m = double.NegativeInfinity, s = 0;
+            for (int j = 0; j < v; j++) m = Math.Max(m, p[i, j]);
+            for (int j = 0; j < v; j++) s += Math.Exp(p[i, j] - m);
+            for (int j = 0; j < v; j++) expected[i * v + j] = g[i] * ((j == targets[i] ? 1 : 0) - Math.Exp(p[i, j] - m) / s);
+        }
+        TestUtil.AssertClose(expected, p.Grad!, 1e-6, 1e-4);
+    }
+
+    [Fact]
     public void IsBitIdenticalTwice()
     {
         var rng = new Random(8);

@@ -101,6 +101,26 @@ public sealed class Tape : IDisposable
         return t.Grad;
     }
 
+    /// <summary>
+    /// The gradient buffer of <paramref name="t"/> for a backward that will write every element of it.
+    /// When t is an intermediate with no gradient yet (this op is the first, in backward order, to
+    /// send it one), the buffer comes from the arena uninitialised and <paramref name="overwrite"/> is
+    /// true: the caller must store, not add, and skips a clearing pass. Otherwise it is
+    /// <see cref="GradOf"/>'s buffer and overwrite is false (accumulate). Null when t needs no gradient.
+    /// </summary>
+    public Tensor? GradForWrite(Tensor? t, out bool overwrite)
+    {
+        overwrite = false;
+        if (t is null || !t.RequiresGrad) return null;
+        if (t.Grad is null && !t.OwnsMemory)
+        {
+            t.Grad = Arena.Uninitialized(t.Shape);
+            overwrite = true;
+            return t.Grad;
+        }
+        return GradOf(t);
+    }
+
     /// <summary>Backpropagates d(loss)/d(loss) = 1 from a one-element loss.</summary>
     public void Backward(Tensor loss)
     {

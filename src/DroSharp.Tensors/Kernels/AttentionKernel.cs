@@ -16,6 +16,9 @@ namespace DroSharp.Tensors.Kernels;
 /// backward:            dV += Pᵀ·dO;  dP = dO·Vᵀ;  dS = P ⊙ (dP − rowsum(P ⊙ dP))
 ///                      dQ += dS·K;   dK += dSᵀ·Q;   dBias[h] += Σ_b dS   (reduced over b in order)
 /// </code>
+/// Work that cannot matter is skipped: queries go in blocks of <see cref="QueryBlock"/> rows and
+/// each block's products only span the keys it can see — below the causal diagonal and before the
+/// batch row's last unmasked key (right padding). P and dS are zero beyond.
 /// The forward keeps P ([B, H, Tq, Tk], in the caller's buffer) for the backward instead of
 /// recomputing it: backward then needs four GEMMs instead of five plus a softmax, and P costs
 /// B·H·Tq·Tk floats per attention call, comparable to the other activations of a layer for the
@@ -23,6 +26,22 @@ namespace DroSharp.Tensors.Kernels;
 /// </summary>
 public static unsafe class AttentionKernel
 {
+    /// <summary>Query rows per block when causal masking lets blocks skip keys.</summary>
+    internal const int QueryBlock = 64;
+
+    /// <summary>1 + the last key of a batch row that is not padding (0 if all are), or tk without a mask.</summary>
+    private static int KeyEnd(float* mask, int tk)
+    {
+        if (mask == null) return tk;
+        int end = tk;
+        while (end > 0 && mask[end - 1] == 0f) end--;
+        return end;
+    }
+
+    /// <summary>The keys query rows [i0, i1) can see at all: [0, limit).</summary>
+    private static int BlockKeyLimit(int i1, int tq, int tk, int keyEnd, bool causal) =>
+        Math.Min(keyEnd, causal ? Math.Clamp(i1 - 1 + tk - tq + 1, 0, tk) : tk);
+
     /// <summary>
     /// Forward with contiguous operands: q, output [B, Tq, H·dk]; k, v [B, Tk, H·dk];
     /// positionBias [H, Tq, Tk] or null; keyMask [B, Tk] (1 = attend, 0 = padding) or null;
@@ -58,12 +77,22 @@ public static unsafe class AttentionKernel
     public static void Backward(float* q, float* k, float* v, float* probs, float* dOut,
         float* dq, float* dk, float* dv, float* dBias, float* scratch,
         int batch, int heads, int tq, int tk, int headDim)
+        => Backward(q, k, v, probs, dOut, dq, dk, dv, dBias, scratch, null, false, batch, heads, tq, tk, headDim);
+
+    /// <summary>
+    /// Backward given the forward's <paramref name="keyMask"/> and <paramref name="causal"/> too, so
+    /// the products skip the keys the forward skipped (the result is the same; only faster).
+    /// </summary>
+    public static void Backward(float* q, float* k, float* v, float* probs, float* dOut,
+        float* dq, float* dk, float* dv, float* dBias, float* scratch, float* keyMask, bool causal,
+        int batch, int heads, int tq, int tk, int headDim)
     {
         bool needDs = dq != null || dk != null || dBias != null;
         if (needDs && scratch == null) throw new ArgumentNullException(nameof(scratch), "attention backward needs a [B, H, Tq, Tk] scratch buffer");
         var job = new BackwardJob
         {
             Q = q, K = k, V = v, P = probs, DO = dOut, DQ = dq, DK = dk, DV = dv, DS = needDs ? scratch : null,
+            Mask = keyMask, Causal = causal, ClearDs = dBias != null,
             Heads = heads, Tq = tq, Tk = tk, Dk = headDim,
         };
         WorkerPool.Default.For(batch * heads, ref job);
@@ -86,6 +115,7 @@ public static unsafe class AttentionKernel
         {
             int tq = Tq, tk = Tk, dk = Dk, hd = Heads * Dk;
             var level = KernelDispatch.Level;
+            int block = Causal ? QueryBlock : Math.Max(1, tq);
             for (int bh = start; bh < end; bh++)
             {
                 int b = bh / Heads, h = bh % Heads;
@@ -96,19 +126,29 @@ public static unsafe class AttentionKernel
                 float* p = P + (long)bh * tq * tk;
                 float* mask = Mask == null ? null : Mask + (long)b * MaskStride;
                 float* bias = Bias == null ? null : Bias + (long)h * tq * tk;
+                int keyEnd = KeyEnd(mask, tk);
 
-                Gemm.Compute(GemmLayout.NT, tq, tk, dk, qh, hd, kh, hd, p, tk, accumulate: false);
-                for (int i = 0; i < tq; i++)
+                for (int i0 = 0; i0 < tq; i0 += block)
                 {
-                    float* row = p + (long)i * tk;
-                    int limit = Causal ? Math.Clamp(i + tk - tq + 1, 0, tk) : tk;
-                    if (bias != null)
-                        TensorPrimitives.Add(new ReadOnlySpan<float>(row, limit), new ReadOnlySpan<float>(bias + (long)i * tk, limit), new Span<float>(row, limit));
-                    if (mask != null) ApplyKeyMask(row, mask, limit, level);
-                    SoftmaxKernel.SoftmaxRow(row, row, limit);
-                    if (limit < tk) new Span<float>(row + limit, tk - limit).Clear();
+                    int i1 = Math.Min(tq, i0 + block), rows = i1 - i0;
+                    int kLimit = BlockKeyLimit(i1, tq, tk, keyEnd, Causal);
+                    float* pb = p + (long)i0 * tk;
+
+                    // S[i0:i1, 0:kLimit] = Q[i0:i1]·K[0:kLimit]ᵀ
+                    Gemm.Compute(GemmLayout.NT, rows, kLimit, dk, qh + (long)i0 * hd, hd, kh, hd, pb, tk, accumulate: false);
+                    for (int i = i0; i < i1; i++)
+                    {
+                        float* row = p + (long)i * tk;
+                        int limit = Causal ? Math.Min(kLimit, Math.Clamp(i + tk - tq + 1, 0, tk)) : kLimit;
+                        if (bias != null)
+                            TensorPrimitives.Add(new ReadOnlySpan<float>(row, limit), new ReadOnlySpan<float>(bias + (long)i * tk, limit), new Span<float>(row, limit));
+                        if (mask != null) ApplyKeyMask(row, mask, limit, level);
+                        SoftmaxKernel.SoftmaxRow(row, row, limit);
+                        if (limit < tk) new Span<float>(row + limit, tk - limit).Clear();
+                    }
+                    // O[i0:i1] = P[i0:i1, 0:kLimit]·V[0:kLimit]   (k = 0 clears O's rows)
+                    Gemm.Compute(GemmLayout.NN, rows, dk, kLimit, pb, tk, vh, hd, oh + (long)i0 * hd, hd, accumulate: false);
                 }
-                Gemm.Compute(GemmLayout.NN, tq, dk, tk, p, tk, vh, hd, oh, hd, accumulate: false);
             }
         }
     }
@@ -134,38 +174,52 @@ public static unsafe class AttentionKernel
 
     private struct BackwardJob : IParallelJob
     {
-        public float* Q, K, V, P, DO, DQ, DK, DV, DS;
+        public float* Q, K, V, P, DO, DQ, DK, DV, DS, Mask;
         public int Heads, Tq, Tk, Dk;
+        public bool Causal, ClearDs;
 
         public readonly void Execute(int start, int end)
         {
             int tq = Tq, tk = Tk, dk = Dk, hd = Heads * Dk;
+            int block = Causal ? QueryBlock : Math.Max(1, tq);
             for (int bh = start; bh < end; bh++)
             {
                 int b = bh / Heads, h = bh % Heads;
                 long qOff = (long)b * tq * hd + h * dk, kOff = (long)b * tk * hd + h * dk;
                 float* p = P + (long)bh * tq * tk;
-                float* dO = DO + qOff;
+                float* ds = DS == null ? null : DS + (long)bh * tq * tk;
+                int keyEnd = KeyEnd(Mask == null ? null : Mask + (long)b * tk, tk);
 
-                // dV[Tk, dk] += Pᵀ[Tk, Tq]·dO[Tq, dk]
-                if (DV != null) Gemm.Compute(GemmLayout.TN, tk, dk, tq, p, tk, dO, hd, DV + kOff, hd, accumulate: true);
-                if (DS == null) continue;
-
-                // dP[Tq, Tk] = dO[Tq, dk]·Vᵀ, then dS = P ⊙ (dP − rowsum(P ⊙ dP)) in place.
-                float* ds = DS + (long)bh * tq * tk;
-                Gemm.Compute(GemmLayout.NT, tq, tk, dk, dO, hd, V + kOff, hd, ds, tk, accumulate: false);
-                for (int i = 0; i < tq; i++)
+                for (int i0 = 0; i0 < tq; i0 += block)
                 {
-                    var pi = new ReadOnlySpan<float>(p + (long)i * tk, tk);
-                    var dsi = new Span<float>(ds + (long)i * tk, tk);
-                    float dot = TensorPrimitives.Dot(pi, dsi);
-                    TensorPrimitives.Subtract(dsi, dot, dsi);
-                    TensorPrimitives.Multiply(dsi, pi, dsi);
-                }
+                    int i1 = Math.Min(tq, i0 + block), rows = i1 - i0;
+                    int kLimit = BlockKeyLimit(i1, tq, tk, keyEnd, Causal);
+                    float* pb = p + (long)i0 * tk;
+                    float* dO = DO + qOff + (long)i0 * hd;
 
-                // dQ[Tq, dk] += dS·K;  dK[Tk, dk] += dSᵀ·Q
-                if (DQ != null) Gemm.Compute(GemmLayout.NN, tq, dk, tk, ds, tk, K + kOff, hd, DQ + qOff, hd, accumulate: true);
-                if (DK != null) Gemm.Compute(GemmLayout.TN, tk, dk, tq, ds, tk, Q + qOff, hd, DK + kOff, hd, accumulate: true);
+                    // dV[0:kLimit] += P[i0:i1, 0:kLimit]ᵀ·dO[i0:i1]
+                    if (DV != null && kLimit > 0)
+                        Gemm.Compute(GemmLayout.TN, kLimit, dk, rows, pb, tk, dO, hd, DV + kOff, hd, accumulate: true);
+                    if (ds == null) continue;
+
+                    // dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(P ⊙ dP)) in place, on [i0:i1, 0:kLimit].
+                    float* dsb = ds + (long)i0 * tk;
+                    Gemm.Compute(GemmLayout.NT, rows, kLimit, dk, dO, hd, V + kOff, hd, dsb, tk, accumulate: false);
+                    for (int i = 0; i < rows; i++)
+                    {
+                        var pi = new ReadOnlySpan<float>(pb + (long)i * tk, kLimit);
+                        var dsi = new Span<float>(dsb + (long)i * tk, kLimit);
+                        float dot = TensorPrimitives.Dot(pi, dsi);
+                        TensorPrimitives.Subtract(dsi, dot, dsi);
+                        TensorPrimitives.Multiply(dsi, pi, dsi);
+                        if (ClearDs && kLimit < tk) new Span<float>(dsb + (long)i * tk + kLimit, tk - kLimit).Clear();
+                    }
+                    if (kLimit == 0) continue;
+
+                    // dQ[i0:i1] += dS·K[0:kLimit];  dK[0:kLimit] += dSᵀ·Q[i0:i1]
+                    if (DQ != null) Gemm.Compute(GemmLayout.NN, rows, dk, kLimit, dsb, tk, K + kOff, hd, DQ + qOff + (long)i0 * hd, hd, accumulate: true);
+                    if (DK != null) Gemm.Compute(GemmLayout.TN, kLimit, dk, rows, dsb, tk, Q + qOff + (long)i0 * hd, hd, DK + kOff, hd, accumulate: true);
+                }
             }
         }
     }

@@ -26,9 +26,17 @@ public static unsafe class LogSoftmaxGatherKernel
     }
 
     /// <summary>dlogits += … (see the class summary) from the upstream gradient g: [n].</summary>
-    public static void Backward(float* logits, int* targets, float* lse, float* g, float* dlogits, int n, int v)
+    public static void Backward(float* logits, int* targets, float* lse, float* g, float* dlogits, int n, int v) =>
+        Backward(logits, targets, lse, g, dlogits, n, v, overwrite: false);
+
+    /// <summary>
+    /// As the accumulating overload, or with <paramref name="overwrite"/> dlogits = … : every element is
+    /// written (rows with a negative target or a zero gradient become zeros), so the buffer need not
+    /// be cleared first — one write pass over [n, v] instead of clear + read + write.
+    /// </summary>
+    public static void Backward(float* logits, int* targets, float* lse, float* g, float* dlogits, int n, int v, bool overwrite)
     {
-        var job = new Job { Logits = logits, Targets = targets, V = v, Out = g, Lse = lse, DLogits = dlogits, Backward = true };
+        var job = new Job { Logits = logits, Targets = targets, V = v, Out = g, Lse = lse, DLogits = dlogits, Backward = true, Overwrite = overwrite };
         WorkerPool.Default.For(n, ref job, Math.Max(1, 8192 / Math.Max(1, v)));
     }
 
@@ -37,7 +45,7 @@ public static unsafe class LogSoftmaxGatherKernel
         public float* Logits, Out, Lse, DLogits;
         public int* Targets;
         public int V;
-        public bool Backward;
+        public bool Backward, Overwrite;
 
         public readonly void Execute(int start, int end)
         {
@@ -50,9 +58,13 @@ public static unsafe class LogSoftmaxGatherKernel
                 if (Backward)
                 {
                     float g = Out[i];
-                    if (t < 0 || g == 0f) continue;
                     float* drow = DLogits + (long)i * v;
-                    SoftmaxKernel.AccumulateScaledExp(row, drow, v, Lse[i], -g, level);
+                    if (t < 0 || g == 0f)
+                    {
+                        if (Overwrite) new Span<float>(drow, v).Clear();
+                        continue;
+                    }
+                    SoftmaxKernel.ScaledExp(row, drow, v, Lse[i], -g, level, accumulate: !Overwrite);
                     drow[t] += g;
                 }
                 else
@@ -63,8 +75,7 @@ public static unsafe class LogSoftmaxGatherKernel
                         if (Lse != null) Lse[i] = 0f;
                         continue;
                     }
-                    float m = TensorPrimitives.Max(new ReadOnlySpan<float>(row, v));
-                    float lse = m + MathF.Log(SoftmaxKernel.ExpSum(row, null, v, m, level));
+                    float lse = SoftmaxKernel.LogSumExp(row, v, level);
                     Out[i] = row[t] - lse;
                     if (Lse != null) Lse[i] = lse;
                 }

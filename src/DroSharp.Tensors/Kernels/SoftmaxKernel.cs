@@ -44,16 +44,38 @@ public static unsafe class SoftmaxKernel
     public static void LogSoftmaxRow(float* x, float* y, int n)
     {
         if (n <= 0) return;
-        float lse = LogSumExp(x, n);
+        float lse = LogSumExp(x, n, KernelDispatch.Level);
         TensorPrimitives.Subtract(new ReadOnlySpan<float>(x, n), lse, new Span<float>(y, n));
     }
 
     /// <summary>log Σⱼ exp(xⱼ), computed as m + log Σⱼ exp(xⱼ − m).</summary>
-    public static float LogSumExp(float* x, int n)
+    public static float LogSumExp(float* x, int n) => LogSumExp(x, n, KernelDispatch.Level);
+
+    /// <summary>Elements per block of <see cref="LogSumExp(float*, int, SimdLevel)"/>: 8 KB, stays in L1.</summary>
+    private const int LseBlock = 2048;
+
+    /// <summary>
+    /// log Σⱼ exp(xⱼ) in one pass over memory: per L1-sized block, its max, then the block's exp-sum
+    /// relative to the running max m (rescaling the running sum by exp(m_old − m_new) when m grows).
+    /// A row is read from memory once instead of twice (max pass, then exp pass).
+    /// </summary>
+    internal static float LogSumExp(float* x, int n, SimdLevel level)
     {
-        float m = TensorPrimitives.Max(new ReadOnlySpan<float>(x, n));
-        if (float.IsInfinity(m)) return m;
-        return m + MathF.Log(ExpSum(x, null, n, m, KernelDispatch.Level));
+        float m = float.NegativeInfinity, s = 0f;
+        for (int b = 0; b < n; b += LseBlock)
+        {
+            int len = Math.Min(LseBlock, n - b);
+            float bm = TensorPrimitives.Max(new ReadOnlySpan<float>(x + b, len));
+            if (bm > m)
+            {
+                if (float.IsPositiveInfinity(bm)) return bm;
+                s *= MathF.Exp(m - bm);
+                m = bm;
+            }
+            if (float.IsNegativeInfinity(m)) continue;
+            s += ExpSum(x + b, null, len, m, level);
+        }
+        return m + MathF.Log(s);
     }
 
     /// <summary>
@@ -112,24 +134,37 @@ public static unsafe class SoftmaxKernel
     }
 
     /// <summary>dx[j] += scale·exp(x[j] − shift).</summary>
-    internal static void AccumulateScaledExp(float* x, float* dx, int n, float shift, float scale, SimdLevel level)
+    internal static void AccumulateScaledExp(float* x, float* dx, int n, float shift, float scale, SimdLevel level) =>
+        ScaledExp(x, dx, n, shift, scale, level, accumulate: true);
+
+    /// <summary>dx[j] (+)= scale·exp(x[j] − shift).</summary>
+    internal static void ScaledExp(float* x, float* dx, int n, float shift, float scale, SimdLevel level, bool accumulate)
     {
         int i = 0;
         if (level == SimdLevel.Vector512)
         {
             var sh = Vector512.Create(shift);
             var sc = Vector512.Create(scale);
-            for (; i + 16 <= n; i += 16)
-                Vector512.FusedMultiplyAdd(FastMath.Exp(Vector512.Load(x + i) - sh), sc, Vector512.Load(dx + i)).Store(dx + i);
+            if (accumulate)
+                for (; i + 16 <= n; i += 16)
+                    Vector512.FusedMultiplyAdd(FastMath.Exp(Vector512.Load(x + i) - sh), sc, Vector512.Load(dx + i)).Store(dx + i);
+            else
+                for (; i + 16 <= n; i += 16)
+                    (FastMath.Exp(Vector512.Load(x + i) - sh) * sc).Store(dx + i);
         }
         else if (level == SimdLevel.Vector256)
         {
             var sh = Vector256.Create(shift);
             var sc = Vector256.Create(scale);
-            for (; i + 8 <= n; i += 8)
-                Vector256.FusedMultiplyAdd(FastMath.Exp(Vector256.Load(x + i) - sh), sc, Vector256.Load(dx + i)).Store(dx + i);
+            if (accumulate)
+                for (; i + 8 <= n; i += 8)
+                    Vector256.FusedMultiplyAdd(FastMath.Exp(Vector256.Load(x + i) - sh), sc, Vector256.Load(dx + i)).Store(dx + i);
+            else
+                for (; i + 8 <= n; i += 8)
+                    (FastMath.Exp(Vector256.Load(x + i) - sh) * sc).Store(dx + i);
         }
-        for (; i < n; i++) dx[i] += scale * MathF.Exp(x[i] - shift);
+        if (accumulate) for (; i < n; i++) dx[i] += scale * MathF.Exp(x[i] - shift);
+        else for (; i < n; i++) dx[i] = scale * MathF.Exp(x[i] - shift);
     }
 
     private enum Kind { Softmax, LogSoftmax, SoftmaxBackward, LogSoftmaxBackward }

@@ -38,18 +38,28 @@ public static unsafe partial class Ops
             positionBias is null ? null : positionBias.Data, keyMask is null ? null : keyMask.Data,
             y.Data, probs.Data, b, heads, tq, tk, dk, causal);
         if (Tape.RecordingFor(q, k, v, positionBias) is { } tape)
+        {
+            // A snapshot of the mask [B, Tk] lets backward skip the padded keys the forward skipped.
+            Tensor? maskCopy = null;
+            if (keyMask is not null)
+            {
+                maskCopy = Tape.NewTensor(keyMask.Shape);
+                maskCopy.CopyFrom(keyMask);
+            }
             tape.Record(new TapeRecord
             {
-                Backward = &AttentionBackward, Out = y, A = q, B = k, C = v, D = positionBias, S0 = probs,
-                I0 = b, I1 = heads, I2 = tq, I3 = tk, I4 = dk,
+                Backward = &AttentionBackward, Out = y, A = q, B = k, C = v, D = positionBias, S0 = probs, S1 = maskCopy,
+                I0 = b, I1 = heads, I2 = tq, I3 = tk, I4 = dk, I5 = causal ? 1 : 0,
             });
+        }
         else if (probs.OwnsMemory)
             probs.Dispose(); // no tape: the probabilities were scratch
         return y;
     }
 
     // dv += Pᵀ·dO; dS = P ⊙ (dO·vᵀ − rowsum); dq += dS·k; dk += dSᵀ·q; dBias += Σ_b dS
-    // (A = q, B = k, C = v, D = bias, S0 = P [B, H, Tq, Tk]; I0..I4 = B, H, Tq, Tk, dk)
+    // (A = q, B = k, C = v, D = bias, S0 = P [B, H, Tq, Tk], S1 = key mask [B, Tk] or null;
+    //  I0..I4 = B, H, Tq, Tk, dk; I5 = causal)
     private static void AttentionBackward(ref TapeRecord r, Tape tape)
     {
         int b = r.I0, h = r.I1, tq = r.I2, tk = r.I3, dk = r.I4;
@@ -61,6 +71,6 @@ public static unsafe partial class Ops
         AttentionKernel.Backward(r.A!.Data, r.B!.Data, r.C!.Data, r.S0!.Data, r.Out!.Grad!.Data,
             dq is null ? null : dq.Data, dkT is null ? null : dkT.Data, dv is null ? null : dv.Data,
             db is null ? null : db.Data, scratch is null ? null : scratch.Data,
-            b, h, tq, tk, dk);
+            r.S1 is null ? null : r.S1.Data, r.I5 != 0, b, h, tq, tk, dk);
     }
 }

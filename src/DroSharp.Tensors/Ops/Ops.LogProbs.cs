@@ -31,9 +31,9 @@ public static unsafe partial class Ops
     // dlogits[i, j] += g[i]·(1[j = tᵢ] − exp(logits[i, j] − lseᵢ))   (S0 = lse [N], Extra = targets, I0 = N, I1 = V)
     private static void LogSoftmaxGatherBackward(ref TapeRecord r, Tape tape)
     {
-        if (tape.GradOf(r.A) is not { } dl) return;
+        if (tape.GradForWrite(r.A, out bool overwrite) is not { } dl) return;
         var targets = (int[])r.Extra!;
         fixed (int* t = targets)
-            LogSoftmaxGatherKernel.Backward(r.A!.Data, t, r.S0!.Data, r.Out!.Grad!.Data, dl.Data, r.I0, r.I1);
+            LogSoftmaxGatherKernel.Backward(r.A!.Data, t, r.S0!.Data, r.Out!.Grad!.Data, dl.Data, r.I0, r.I1, overwrite);
     }
 }
