@@ -121,22 +121,40 @@ public sealed class Tape : IDisposable
         return GradOf(t);
     }
 
-    /// <summary>Backpropagates d(loss)/d(loss) = 1 from a one-element loss.</summary>
+    /// <summary>
+    /// Backpropagates d(loss)/d(loss) = 1 from a one-element loss. Each call is a separate
+    /// propagation whose results add up in the parameters' gradients (see <see cref="Backward(Tensor, Tensor)"/>).
+    /// </summary>
     public void Backward(Tensor loss)
     {
         if (loss.Length != 1) throw new ArgumentException($"Backward(loss) needs a one-element tensor, got {loss.Shape}; pass a gradient for other outputs");
-        var g = GradOf(loss) ?? throw new InvalidOperationException("the loss does not depend on any parameter on this tape");
-        g[0] += 1f;
+        if (!loss.RequiresGrad) throw new InvalidOperationException("the loss does not depend on any parameter on this tape");
+        ForgetIntermediateGradients();
+        GradOf(loss)![0] += 1f;
         RunBackward();
     }
 
-    /// <summary>Backpropagates a given gradient of <paramref name="output"/> (added to any it already has).</summary>
+    /// <summary>
+    /// Backpropagates a given gradient of <paramref name="output"/>. The gradients of intermediates
+    /// left by an earlier call on this tape are dropped first, so that a second call does not replay
+    /// the first one's graph: parameters accumulate the sum of the calls, as with separate losses.
+    /// Intermediates' gradients stay readable until the next call or <see cref="Reset"/>.
+    /// </summary>
     public void Backward(Tensor output, Tensor gradOutput)
     {
         if (gradOutput.Length != output.Length) throw new ArgumentException($"gradient {gradOutput.Shape} for output {output.Shape}");
-        var g = GradOf(output) ?? throw new InvalidOperationException("the output does not depend on any parameter on this tape");
+        if (!output.RequiresGrad) throw new InvalidOperationException("the output does not depend on any parameter on this tape");
+        ForgetIntermediateGradients();
+        var g = GradOf(output)!;
         System.Numerics.Tensors.TensorPrimitives.Add(g.Span, gradOutput.Span, g.Span);
         RunBackward();
+    }
+
+    // Every recorded output is an intermediate (arena memory); leaves and parameters keep theirs.
+    private void ForgetIntermediateGradients()
+    {
+        for (int i = 0; i < _count; i++)
+            if (_records[i].Out is { OwnsMemory: false } o) o.Grad = null;
     }
 
     private unsafe void RunBackward()

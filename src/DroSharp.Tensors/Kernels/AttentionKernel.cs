@@ -140,10 +140,7 @@ public static unsafe class AttentionKernel
                     {
                         float* row = p + (long)i * tk;
                         int limit = Causal ? Math.Min(kLimit, Math.Clamp(i + tk - tq + 1, 0, tk)) : kLimit;
-                        if (bias != null)
-                            TensorPrimitives.Add(new ReadOnlySpan<float>(row, limit), new ReadOnlySpan<float>(bias + (long)i * tk, limit), new Span<float>(row, limit));
-                        if (mask != null) ApplyKeyMask(row, mask, limit, level);
-                        SoftmaxKernel.SoftmaxRow(row, row, limit);
+                        ScoresToProbabilities(row, bias == null ? null : bias + (long)i * tk, mask, limit, level);
                         if (limit < tk) new Span<float>(row + limit, tk - limit).Clear();
                     }
                     // O[i0:i1] = P[i0:i1, 0:kLimit]·V[0:kLimit]   (k = 0 clears O's rows)
@@ -153,23 +150,85 @@ public static unsafe class AttentionKernel
         }
     }
 
-    // s[j] = −∞ where mask[j] = 0.
-    private static void ApplyKeyMask(float* s, float* mask, int n, SimdLevel level)
+    /// <summary>
+    /// One score row to probabilities in three passes over L1-resident data: s += bias, s = −∞ where
+    /// mask = 0, and the running max (fused); then exp(s − max) and its sum; then the 1/sum scale.
+    /// A row with no visible key becomes zeros.
+    /// </summary>
+    private static void ScoresToProbabilities(float* s, float* bias, float* mask, int n, SimdLevel level)
     {
+        if (n <= 0) return;
+        float max = float.NegativeInfinity;
         int j = 0;
         if (level == SimdLevel.Vector512)
         {
             var ninf = Vector512.Create(float.NegativeInfinity);
+            var vmax = ninf;
             for (; j + 16 <= n; j += 16)
-                Vector512.ConditionalSelect(Vector512.Equals(Vector512.Load(mask + j), Vector512<float>.Zero), ninf, Vector512.Load(s + j)).Store(s + j);
+            {
+                var x = Vector512.Load(s + j);
+                if (bias != null) x += Vector512.Load(bias + j);
+                if (mask != null) x = Vector512.ConditionalSelect(Vector512.Equals(Vector512.Load(mask + j), Vector512<float>.Zero), ninf, x);
+                x.Store(s + j);
+                vmax = Vector512.Max(vmax, x);
+            }
+            max = HorizontalMax(vmax);
         }
         else if (level == SimdLevel.Vector256)
         {
             var ninf = Vector256.Create(float.NegativeInfinity);
+            var vmax = ninf;
             for (; j + 8 <= n; j += 8)
-                Vector256.ConditionalSelect(Vector256.Equals(Vector256.Load(mask + j), Vector256<float>.Zero), ninf, Vector256.Load(s + j)).Store(s + j);
+            {
+                var x = Vector256.Load(s + j);
+                if (bias != null) x += Vector256.Load(bias + j);
+                if (mask != null) x = Vector256.ConditionalSelect(Vector256.Equals(Vector256.Load(mask + j), Vector256<float>.Zero), ninf, x);
+                x.Store(s + j);
+                vmax = Vector256.Max(vmax, x);
+            }
+            for (int l = 0; l < 8; l++) max = MathF.Max(max, vmax.GetElement(l));
         }
-        for (; j < n; j++) if (mask[j] == 0f) s[j] = float.NegativeInfinity;
+        for (; j < n; j++)
+        {
+            float x = s[j];
+            if (bias != null) x += bias[j];
+            if (mask != null && mask[j] == 0f) x = float.NegativeInfinity;
+            s[j] = x;
+            max = MathF.Max(max, x);
+        }
+        if (float.IsNegativeInfinity(max))
+        {
+            new Span<float>(s, n).Clear();
+            return;
+        }
+        float sum = SoftmaxKernel.ExpSum(s, s, n, max, level);
+        TensorPrimitives.Multiply(new ReadOnlySpan<float>(s, n), 1f / sum, new Span<float>(s, n));
+    }
+
+    private static float HorizontalMax(Vector512<float> v)
+    {
+        var m = Vector256.Max(v.GetLower(), v.GetUpper());
+        float r = float.NegativeInfinity;
+        for (int l = 0; l < 8; l++) r = MathF.Max(r, m.GetElement(l));
+        return r;
+    }
+
+    /// <summary>ds = p ⊙ (ds − Σⱼ pⱼ·dsⱼ) over n elements: the softmax backward of one row, in place.</summary>
+    private static void SoftmaxBackwardRow(float* p, float* ds, int n, SimdLevel level)
+    {
+        float dot = TensorPrimitives.Dot(new ReadOnlySpan<float>(p, n), new ReadOnlySpan<float>(ds, n));
+        int j = 0;
+        if (level == SimdLevel.Vector512)
+        {
+            var d = Vector512.Create(dot);
+            for (; j + 16 <= n; j += 16) ((Vector512.Load(ds + j) - d) * Vector512.Load(p + j)).Store(ds + j);
+        }
+        else if (level == SimdLevel.Vector256)
+        {
+            var d = Vector256.Create(dot);
+            for (; j + 8 <= n; j += 8) ((Vector256.Load(ds + j) - d) * Vector256.Load(p + j)).Store(ds + j);
+        }
+        for (; j < n; j++) ds[j] = (ds[j] - dot) * p[j];
     }
 
     private struct BackwardJob : IParallelJob
@@ -181,6 +240,7 @@ public static unsafe class AttentionKernel
         public readonly void Execute(int start, int end)
         {
             int tq = Tq, tk = Tk, dk = Dk, hd = Heads * Dk;
+            var level = KernelDispatch.Level;
             int block = Causal ? QueryBlock : Math.Max(1, tq);
             for (int bh = start; bh < end; bh++)
             {
@@ -207,11 +267,7 @@ public static unsafe class AttentionKernel
                     Gemm.Compute(GemmLayout.NT, rows, kLimit, dk, dO, hd, V + kOff, hd, dsb, tk, accumulate: false);
                     for (int i = 0; i < rows; i++)
                     {
-                        var pi = new ReadOnlySpan<float>(pb + (long)i * tk, kLimit);
-                        var dsi = new Span<float>(dsb + (long)i * tk, kLimit);
-                        float dot = TensorPrimitives.Dot(pi, dsi);
-                        TensorPrimitives.Subtract(dsi, dot, dsi);
-                        TensorPrimitives.Multiply(dsi, pi, dsi);
+                        SoftmaxBackwardRow(pb + (long)i * tk, dsb + (long)i * tk, kLimit, level);
                         if (ClearDs && kLimit < tk) new Span<float>(dsb + (long)i * tk + kLimit, tk - kLimit).Clear();
                     }
                     if (kLimit == 0) continue;
