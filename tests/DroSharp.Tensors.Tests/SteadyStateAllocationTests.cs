@@ -8,7 +8,8 @@ namespace DroSharp.Tensors.Tests;
 /// </summary>
 public class SteadyStateAllocationTests
 {
-    private const int B = 2, T = 9, D = 16, Heads = 2, Ff = 24, Vocab = 37, Buckets = 8;
+    // Attention here is big enough (T·T·dk per head) to be split over the worker pool.
+    private const int B = 2, T = 33, D = 64, Heads = 2, Ff = 96, Vocab = 37, Buckets = 8;
 
     private sealed class Net : IDisposable
     {
@@ -36,7 +37,7 @@ public class SteadyStateAllocationTests
             }
             for (int i = 0; i < Ids.Length; i++) { Ids[i] = rng.Next(Vocab); Targets[i] = i % 5 == 4 ? -100 : rng.Next(Vocab); }
             for (int i = 0; i < T; i++) for (int j = 0; j < T; j++) BucketIds[i * T + j] = Math.Min(Buckets - 1, Math.Abs(i - j));
-            for (int b = 0; b < B; b++) for (int t = 0; t < T - b * 3; t++) { Mask[b, t] = 1f; PoolMask[b, t] = 1f; }
+            for (int b = 0; b < B; b++) for (int t = 0; t < T - b * 7; t++) { Mask[b, t] = 1f; PoolMask[b, t] = 1f; }
         }
 
         /// <summary>One forward pass to a scalar loss, on the current tape.</summary>

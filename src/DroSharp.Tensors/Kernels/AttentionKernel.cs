@@ -38,6 +38,10 @@ public static unsafe class AttentionKernel
         return end;
     }
 
+    /// <summary>(batch, head) tasks per thread below which waking the pool costs more than it saves (decoding steps).</summary>
+    private static int MinHeadsPerThread(int tq, int tk, int dk) =>
+        (int)Math.Clamp(16384 / Math.Max(1L, (long)tq * tk * Math.Max(1, dk)), 1, int.MaxValue);
+
     /// <summary>The keys query rows [i0, i1) can see at all: [0, limit).</summary>
     private static int BlockKeyLimit(int i1, int tq, int tk, int keyEnd, bool causal) =>
         Math.Min(keyEnd, causal ? Math.Clamp(i1 - 1 + tk - tq + 1, 0, tk) : tk);
@@ -66,7 +70,7 @@ public static unsafe class AttentionKernel
             Heads = heads, Tq = tq, Tk = tk, Dk = headDim, Causal = causal,
             KvStride = kvBatchStride, MaskStride = keyMaskBatchStride,
         };
-        WorkerPool.Default.For(batch * heads, ref job);
+        WorkerPool.Default.For(batch * heads, ref job, MinHeadsPerThread(tq, tk, headDim));
     }
 
     /// <summary>
@@ -95,7 +99,7 @@ public static unsafe class AttentionKernel
             Mask = keyMask, Causal = causal, ClearDs = dBias != null,
             Heads = heads, Tq = tq, Tk = tk, Dk = headDim,
         };
-        WorkerPool.Default.For(batch * heads, ref job);
+        WorkerPool.Default.For(batch * heads, ref job, MinHeadsPerThread(tq, tk, headDim));
         if (dBias != null)
         {
             // dBias[h, i, :] += Σ_b dS[b, h, i, :] in batch order: parallel over (h, i) rows, deterministic.

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using DroSharp.Tensors.Autograd;
 using DroSharp.Tensors.Kernels;
 
@@ -58,7 +59,7 @@ public static unsafe partial class Ops
         if (tape.GradOf(r.A) is not { } dx) return;
         float g = r.Out!.Grad!.Data[0] * r.F0;
         var span = dx.Span;
-        System.Numerics.Tensors.TensorPrimitives.Add(span, g, span);
+        TensorPrimitives.Add(span, g, span);
     }
 
     /// <summary>
