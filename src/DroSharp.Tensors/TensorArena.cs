@@ -62,6 +62,20 @@ public sealed unsafe class TensorArena : IDisposable
         return t;
     }
 
+    /// <summary>
+    /// A pooled header over memory the arena does not own (a reshaped view of another tensor), so
+    /// that views cost no managed allocation either. Valid until <see cref="Reset"/>.
+    /// </summary>
+    public Tensor View(float* data, Shape shape)
+    {
+        Tensor t;
+        if (_headersUsed < _headers.Count) t = _headers[_headersUsed];
+        else { t = new Tensor(); _headers.Add(t); }
+        _headersUsed++;
+        t.Rebind(data, shape);
+        return t;
+    }
+
     public Tensor Zeros(Shape shape)
     {
         var t = Uninitialized(shape);

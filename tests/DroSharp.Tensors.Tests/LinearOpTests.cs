@@ -36,5 +36,13 @@ public class LinearOpTests
         }
         TestUtil.AssertGradMatchesFiniteDifference(x, Loss);
         TestUtil.AssertGradMatchesFiniteDifference(w, Loss);
+
+        // Through an intermediate input, whose gradient buffer Linear overwrites instead of clearing
+        // and accumulating; used twice, so the second use must then accumulate.
+        TestUtil.CheckGradients(rng, () =>
+        {
+            var xi = Ops.Scale(x, 1.5f);
+            return Ops.Add(Ops.Linear(xi, w), Ops.Linear(xi, w));
+        }, x, w);
     }
 }

@@ -52,6 +52,16 @@ public sealed class Tape : IDisposable
     public static Tensor NewTensor(Shape shape) =>
         t_current is { } tape ? tape.Arena.Uninitialized(shape) : Tensor.Uninitialized(shape);
 
+    /// <summary>
+    /// <paramref name="source"/>'s memory seen with another shape: a pooled arena header when a tape is
+    /// active (no managed allocation), else a fresh view.
+    /// </summary>
+    public static unsafe Tensor NewView(Tensor source, Shape shape)
+    {
+        if (shape.Count != source.Length) throw new ArgumentException($"cannot view {source.Shape} as {shape}");
+        return t_current is { } tape ? tape.Arena.View(source.Data, shape) : source.Reshape(shape);
+    }
+
     /// <summary>A zeroed tensor, allocated as <see cref="NewTensor"/> does.</summary>
     public static Tensor NewZeros(Shape shape)
     {
@@ -91,22 +101,60 @@ public sealed class Tape : IDisposable
         return t.Grad;
     }
 
-    /// <summary>Backpropagates d(loss)/d(loss) = 1 from a one-element loss.</summary>
+    /// <summary>
+    /// The gradient buffer of <paramref name="t"/> for a backward that will write every element of it.
+    /// When t is an intermediate with no gradient yet (this op is the first, in backward order, to
+    /// send it one), the buffer comes from the arena uninitialised and <paramref name="overwrite"/> is
+    /// true: the caller must store, not add, and skips a clearing pass. Otherwise it is
+    /// <see cref="GradOf"/>'s buffer and overwrite is false (accumulate). Null when t needs no gradient.
+    /// </summary>
+    public Tensor? GradForWrite(Tensor? t, out bool overwrite)
+    {
+        overwrite = false;
+        if (t is null || !t.RequiresGrad) return null;
+        if (t.Grad is null && !t.OwnsMemory)
+        {
+            t.Grad = Arena.Uninitialized(t.Shape);
+            overwrite = true;
+            return t.Grad;
+        }
+        return GradOf(t);
+    }
+
+    /// <summary>
+    /// Backpropagates d(loss)/d(loss) = 1 from a one-element loss. Each call is a separate
+    /// propagation whose results add up in the parameters' gradients (see <see cref="Backward(Tensor, Tensor)"/>).
+    /// </summary>
     public void Backward(Tensor loss)
     {
         if (loss.Length != 1) throw new ArgumentException($"Backward(loss) needs a one-element tensor, got {loss.Shape}; pass a gradient for other outputs");
-        var g = GradOf(loss) ?? throw new InvalidOperationException("the loss does not depend on any parameter on this tape");
-        g[0] += 1f;
+        if (!loss.RequiresGrad) throw new InvalidOperationException("the loss does not depend on any parameter on this tape");
+        ForgetIntermediateGradients();
+        GradOf(loss)![0] += 1f;
         RunBackward();
     }
 
-    /// <summary>Backpropagates a given gradient of <paramref name="output"/> (added to any it already has).</summary>
+    /// <summary>
+    /// Backpropagates a given gradient of <paramref name="output"/>. The gradients of intermediates
+    /// left by an earlier call on this tape are dropped first, so that a second call does not replay
+    /// the first one's graph: parameters accumulate the sum of the calls, as with separate losses.
+    /// Intermediates' gradients stay readable until the next call or <see cref="Reset"/>.
+    /// </summary>
     public void Backward(Tensor output, Tensor gradOutput)
     {
         if (gradOutput.Length != output.Length) throw new ArgumentException($"gradient {gradOutput.Shape} for output {output.Shape}");
-        var g = GradOf(output) ?? throw new InvalidOperationException("the output does not depend on any parameter on this tape");
+        if (!output.RequiresGrad) throw new InvalidOperationException("the output does not depend on any parameter on this tape");
+        ForgetIntermediateGradients();
+        var g = GradOf(output)!;
         System.Numerics.Tensors.TensorPrimitives.Add(g.Span, gradOutput.Span, g.Span);
         RunBackward();
+    }
+
+    // Every recorded output is an intermediate (arena memory); leaves and parameters keep theirs.
+    private void ForgetIntermediateGradients()
+    {
+        for (int i = 0; i < _count; i++)
+            if (_records[i].Out is { OwnsMemory: false } o) o.Grad = null;
     }
 
     private unsafe void RunBackward()

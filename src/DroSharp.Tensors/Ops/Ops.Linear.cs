@@ -27,8 +27,8 @@ public static unsafe partial class Ops
     {
         var dy = r.Out!.Grad!;
         int rows = r.I0, inF = r.I1, outF = r.I2;
-        if (tape.GradOf(r.A) is { } dx)
-            Gemm.Compute(GemmLayout.NN, rows, inF, outF, dy.Data, outF, r.B!.Data, inF, dx.Data, inF, accumulate: true);
+        if (tape.GradForWrite(r.A, out bool overwrite) is { } dx)
+            Gemm.Compute(GemmLayout.NN, rows, inF, outF, dy.Data, outF, r.B!.Data, inF, dx.Data, inF, accumulate: !overwrite);
         if (tape.GradOf(r.B) is { } dw)
             Gemm.Compute(GemmLayout.TN, outF, inF, rows, dy.Data, outF, r.A!.Data, inF, dw.Data, inF, accumulate: true);
     }

@@ -7,7 +7,7 @@ namespace DroSharp.Tensors.Threading;
 /// the contiguous range [t·count/T, (t+1)·count/T). The split depends only on <c>count</c> and the
 /// thread count, and every output is written by exactly one thread in a fixed order, so results are
 /// bit-identical from run to run. The calling thread does share 0; a call from inside a job (nested
-/// parallelism) runs serially on the caller.
+/// parallelism) runs serially on the caller; calls from several threads at once take turns.
 /// Thread count: <c>DROSHARP_THREADS</c>, else <see cref="Environment.ProcessorCount"/>.
 /// </summary>
 public sealed unsafe class WorkerPool : IDisposable
@@ -21,6 +21,8 @@ public sealed unsafe class WorkerPool : IDisposable
 
     private readonly Thread[] _threads;
     private readonly object _gate = new();
+    // Serialises callers from different threads (tests, a generator beside a trainer): one generation at a time.
+    private readonly object _callers = new();
     private long _generation;
     private int _pending;
     private volatile bool _disposed;
@@ -72,7 +74,7 @@ public sealed unsafe class WorkerPool : IDisposable
             return;
         }
         // With fewer useful threads than the pool has, the first `useful` threads split the work.
-        RunGeneration(count, Unsafe.AsPointer(ref job), &Invoke<TJob>, useful);
+        lock (_callers) RunGeneration(count, Unsafe.AsPointer(ref job), &Invoke<TJob>, useful);
     }
 
     private static void Invoke<TJob>(void* job, int start, int end) where TJob : struct, IParallelJob =>

@@ -1,0 +1,205 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using DroSharp.Tensors.Threading;
+
+namespace DroSharp.Tensors.Kernels;
+
+/// <summary>
+/// Activations of the T5 feed-forward, forward and backward, on flat arrays of n elements:
+/// ReLU (v1.0) and gelu_new (v1.1 / Flan, the tanh approximation), plus the fused gated form
+/// gelu_new(gate) ⊙ linear. Backward functions accumulate (+=) into the gradients.
+/// <code>
+/// gelu(x)  = ½·x·(1 + t),  t = tanh(u),  u = c·(x + a·x³),  c = √(2/π), a = 0.044715
+/// gelu'(x) = ½·(1 + t) + ½·x·(1 − t²)·c·(1 + 3a·x²)
+/// </code>
+/// </summary>
+public static unsafe class ActivationKernels
+{
+    private const float C = 0.7978845608028654f; // √(2/π)
+    private const float A = 0.044715f;
+
+    /// <summary>y = max(x, 0).</summary>
+    public static void Relu(float* x, float* y, int n) => Run(Kind.Relu, x, null, null, y, null, n);
+
+    /// <summary>dx += dy·1[y &gt; 0] (from the forward output y; y &gt; 0 ⇔ x &gt; 0).</summary>
+    public static void ReluBackward(float* y, float* dy, float* dx, int n) => Run(Kind.ReluBackward, y, null, dy, dx, null, n);
+
+    /// <summary>y = gelu_new(x).</summary>
+    public static void GeluNew(float* x, float* y, int n) => Run(Kind.Gelu, x, null, null, y, null, n);
+
+    /// <summary>dx += dy·gelu_new'(x).</summary>
+    public static void GeluNewBackward(float* x, float* dy, float* dx, int n) => Run(Kind.GeluBackward, x, null, dy, dx, null, n);
+
+    /// <summary>y = gelu_new(gate) ⊙ linear.</summary>
+    public static void GatedGelu(float* gate, float* linear, float* y, int n) => Run(Kind.Gated, gate, linear, null, y, null, n);
+
+    /// <summary>
+    /// dGate += dy ⊙ linear ⊙ gelu_new'(gate); dLinear += dy ⊙ gelu_new(gate). Either gradient may be null.
+    /// </summary>
+    public static void GatedGeluBackward(float* gate, float* linear, float* dy, float* dGate, float* dLinear, int n)
+    {
+        if (dGate == null && dLinear == null) return;
+        Run(Kind.GatedBackward, gate, linear, dy, dGate, dLinear, n);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Gelu(float x) => 0.5f * x * (1f + MathF.Tanh(C * x * (1f + A * x * x)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float GeluGrad(float x)
+    {
+        float x2 = x * x;
+        float t = MathF.Tanh(C * x * (1f + A * x2));
+        return 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * C * (1f + 3f * A * x2);
+    }
+
+    private enum Kind { Relu, ReluBackward, Gelu, GeluBackward, Gated, GatedBackward }
+
+    private static void Run(Kind kind, float* x, float* x2, float* dy, float* out1, float* out2, int n)
+    {
+        var job = new Job { Kind = kind, X = x, X2 = x2, DY = dy, Out1 = out1, Out2 = out2, Level = KernelDispatch.Level };
+        WorkerPool.Default.For(n, ref job, ElementwiseKernels.MinPerThread / 4);
+    }
+
+    private struct Job : IParallelJob
+    {
+        public Kind Kind;
+        public float* X, X2, DY, Out1, Out2;
+        public SimdLevel Level;
+
+        public readonly void Execute(int start, int end)
+        {
+            switch (Kind)
+            {
+                case Kind.Relu: ReluRange(X, Out1, start, end, Level); break;
+                case Kind.ReluBackward: ReluBackwardRange(X, DY, Out1, start, end, Level); break;
+                case Kind.Gelu: GeluRange(X, Out1, start, end, Level); break;
+                case Kind.GeluBackward: GeluBackwardRange(X, DY, Out1, start, end, Level); break;
+                case Kind.Gated: GatedRange(X, X2, Out1, start, end, Level); break;
+                case Kind.GatedBackward: GatedBackwardRange(X, X2, DY, Out1, Out2, start, end, Level); break;
+            }
+        }
+    }
+
+    private static void ReluRange(float* x, float* y, int i, int end, SimdLevel level)
+    {
+        if (level == SimdLevel.Vector512)
+            for (; i + 16 <= end; i += 16) Vector512.Max(Vector512.Load(x + i), Vector512<float>.Zero).Store(y + i);
+        else if (level == SimdLevel.Vector256)
+            for (; i + 8 <= end; i += 8) Vector256.Max(Vector256.Load(x + i), Vector256<float>.Zero).Store(y + i);
+        for (; i < end; i++) y[i] = x[i] > 0f ? x[i] : 0f;
+    }
+
+    private static void ReluBackwardRange(float* y, float* dy, float* dx, int i, int end, SimdLevel level)
+    {
+        if (level == SimdLevel.Vector512)
+            for (; i + 16 <= end; i += 16)
+            {
+                var keep = Vector512.GreaterThan(Vector512.Load(y + i), Vector512<float>.Zero);
+                (Vector512.Load(dx + i) + (Vector512.Load(dy + i) & keep)).Store(dx + i);
+            }
+        else if (level == SimdLevel.Vector256)
+            for (; i + 8 <= end; i += 8)
+            {
+                var keep = Vector256.GreaterThan(Vector256.Load(y + i), Vector256<float>.Zero);
+                (Vector256.Load(dx + i) + (Vector256.Load(dy + i) & keep)).Store(dx + i);
+            }
+        for (; i < end; i++) if (y[i] > 0f) dx[i] += dy[i];
+    }
+
+    // gelu and gelu' of one vector: (value, derivative).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float> G, Vector512<float> D) GeluAndGrad(Vector512<float> x)
+    {
+        var half = Vector512.Create(0.5f);
+        var x2 = x * x;
+        var t = FastMath.Tanh(Vector512.Create(C) * x * Vector512.FusedMultiplyAdd(Vector512.Create(A), x2, Vector512<float>.One));
+        var onePlusT = Vector512<float>.One + t;
+        var g = half * x * onePlusT;
+        var du = Vector512.Create(C) * Vector512.FusedMultiplyAdd(Vector512.Create(3f * A), x2, Vector512<float>.One);
+        var d = half * onePlusT + half * x * (Vector512<float>.One - t * t) * du;
+        return (g, d);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> G, Vector256<float> D) GeluAndGrad(Vector256<float> x)
+    {
+        var half = Vector256.Create(0.5f);
+        var x2 = x * x;
+        var t = FastMath.Tanh(Vector256.Create(C) * x * Vector256.FusedMultiplyAdd(Vector256.Create(A), x2, Vector256<float>.One));
+        var onePlusT = Vector256<float>.One + t;
+        var g = half * x * onePlusT;
+        var du = Vector256.Create(C) * Vector256.FusedMultiplyAdd(Vector256.Create(3f * A), x2, Vector256<float>.One);
+        var d = half * onePlusT + half * x * (Vector256<float>.One - t * t) * du;
+        return (g, d);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> GeluV(Vector512<float> x)
+    {
+        var t = FastMath.Tanh(Vector512.Create(C) * x * Vector512.FusedMultiplyAdd(Vector512.Create(A), x * x, Vector512<float>.One));
+        return Vector512.Create(0.5f) * x * (Vector512<float>.One + t);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> GeluV(Vector256<float> x)
+    {
+        var t = FastMath.Tanh(Vector256.Create(C) * x * Vector256.FusedMultiplyAdd(Vector256.Create(A), x * x, Vector256<float>.One));
+        return Vector256.Create(0.5f) * x * (Vector256<float>.One + t);
+    }
+
+    private static void GeluRange(float* x, float* y, int i, int end, SimdLevel level)
+    {
+        if (level == SimdLevel.Vector512)
+            for (; i + 16 <= end; i += 16) GeluV(Vector512.Load(x + i)).Store(y + i);
+        else if (level == SimdLevel.Vector256)
+            for (; i + 8 <= end; i += 8) GeluV(Vector256.Load(x + i)).Store(y + i);
+        for (; i < end; i++) y[i] = Gelu(x[i]);
+    }
+
+    private static void GeluBackwardRange(float* x, float* dy, float* dx, int i, int end, SimdLevel level)
+    {
+        if (level == SimdLevel.Vector512)
+            for (; i + 16 <= end; i += 16)
+                Vector512.FusedMultiplyAdd(Vector512.Load(dy + i), GeluAndGrad(Vector512.Load(x + i)).D, Vector512.Load(dx + i)).Store(dx + i);
+        else if (level == SimdLevel.Vector256)
+            for (; i + 8 <= end; i += 8)
+                Vector256.FusedMultiplyAdd(Vector256.Load(dy + i), GeluAndGrad(Vector256.Load(x + i)).D, Vector256.Load(dx + i)).Store(dx + i);
+        for (; i < end; i++) dx[i] += dy[i] * GeluGrad(x[i]);
+    }
+
+    private static void GatedRange(float* gate, float* linear, float* y, int i, int end, SimdLevel level)
+    {
+        if (level == SimdLevel.Vector512)
+            for (; i + 16 <= end; i += 16) (GeluV(Vector512.Load(gate + i)) * Vector512.Load(linear + i)).Store(y + i);
+        else if (level == SimdLevel.Vector256)
+            for (; i + 8 <= end; i += 8) (GeluV(Vector256.Load(gate + i)) * Vector256.Load(linear + i)).Store(y + i);
+        for (; i < end; i++) y[i] = Gelu(gate[i]) * linear[i];
+    }
+
+    private static void GatedBackwardRange(float* gate, float* linear, float* dy, float* dGate, float* dLinear, int i, int end, SimdLevel level)
+    {
+        bool wantGate = dGate != null, wantLinear = dLinear != null;
+        if (level == SimdLevel.Vector512)
+            for (; i + 16 <= end; i += 16)
+            {
+                var (g, d) = GeluAndGrad(Vector512.Load(gate + i));
+                var gy = Vector512.Load(dy + i);
+                if (wantGate) Vector512.FusedMultiplyAdd(gy * Vector512.Load(linear + i), d, Vector512.Load(dGate + i)).Store(dGate + i);
+                if (wantLinear) Vector512.FusedMultiplyAdd(gy, g, Vector512.Load(dLinear + i)).Store(dLinear + i);
+            }
+        else if (level == SimdLevel.Vector256)
+            for (; i + 8 <= end; i += 8)
+            {
+                var (g, d) = GeluAndGrad(Vector256.Load(gate + i));
+                var gy = Vector256.Load(dy + i);
+                if (wantGate) Vector256.FusedMultiplyAdd(gy * Vector256.Load(linear + i), d, Vector256.Load(dGate + i)).Store(dGate + i);
+                if (wantLinear) Vector256.FusedMultiplyAdd(gy, g, Vector256.Load(dLinear + i)).Store(dLinear + i);
+            }
+        for (; i < end; i++)
+        {
+            if (wantGate) dGate[i] += dy[i] * linear[i] * GeluGrad(gate[i]);
+            if (wantLinear) dLinear[i] += dy[i] * Gelu(gate[i]);
+        }
+    }
+}
