@@ -20,7 +20,7 @@ public static class TrainCommand
     {
         var cmd = new Command("train", "Align a model on feedback data (DRO-V by default) and write a run directory: run.json, metrics.jsonl, checkpoints/, final/.");
         var specs = new List<Spec>();
-        Option<T> Add<T>(string name, string description, T? defaultValue = default, bool showDefault = true)
+        Option<T> Add<T>(string name, string description, object? defaultValue = null, bool showDefault = true)
         {
             var o = new Option<T>(name) { Description = showDefault && defaultValue is not null ? $"{description} [default: {Format(defaultValue)}]" : description };
             cmd.Options.Add(o);
