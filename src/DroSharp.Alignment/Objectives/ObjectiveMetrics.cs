@@ -69,4 +69,24 @@ public sealed class ObjectiveMetrics
         if (Contains(Margins)) d[Margins] = this[Margins];
         return d;
     }
+
+    /// <summary>The raw (sum, weight) entries, for saving a partly filled logging window in a checkpoint.</summary>
+    public SortedDictionary<string, double[]> ExportEntries()
+    {
+        var d = new SortedDictionary<string, double[]>(StringComparer.Ordinal);
+        foreach (var (name, e) in _entries) d[name] = [e.Sum, e.Weight];
+        return d;
+    }
+
+    /// <summary>Rebuilds metrics from <see cref="ExportEntries"/>.</summary>
+    public static ObjectiveMetrics ImportEntries(IReadOnlyDictionary<string, double[]> entries)
+    {
+        var m = new ObjectiveMetrics();
+        foreach (var (name, e) in entries)
+        {
+            if (e.Length != 2) throw new ArgumentException($"metric {name}: expected [sum, weight], got {e.Length} numbers");
+            m.Add(name, e[0], e[1]);
+        }
+        return m;
+    }
 }

@@ -64,6 +64,9 @@ public sealed class AlignmentTrainer : IDisposable
 
     public RunDirectory Run => _run;
 
+    /// <summary>Raised after every optimiser step with the step number (tests use it to interrupt a run).</summary>
+    public event Action<long>? StepCompleted;
+
     /// <summary>Trains to the end (or until <paramref name="cancel"/> fires: then a checkpoint is saved and the result says Interrupted).</summary>
     public TrainingResult Train(bool resume, CancellationToken cancel)
     {
@@ -95,6 +98,8 @@ public sealed class AlignmentTrainer : IDisposable
 
         long step = 0, tokensSeen = 0;
         double elapsedBefore = 0;
+        var window = new ObjectiveMetrics();
+        double windowLoss = 0; int windowCount = 0; long windowTokens = 0;
         if (resume)
         {
             var cps = _run.Checkpoints();
@@ -105,6 +110,8 @@ public sealed class AlignmentTrainer : IDisposable
             tokensSeen = st.TokensSeen;
             elapsedBefore = st.ElapsedSeconds;
             sampler = EpochSampler.Restore(st.Sampler, units, _o.BatchSize);
+            window = ObjectiveMetrics.ImportEntries(st.Window.Metrics);
+            (windowLoss, windowCount, windowTokens) = (st.Window.LossSum, st.Window.Steps, st.Window.Tokens);
             _run.TruncateMetricsAfter(step);
             _log.WriteLine($"resumed from {cpDir} at step {cpStep} of {totalSteps}");
         }
@@ -113,8 +120,6 @@ public sealed class AlignmentTrainer : IDisposable
         using var valueTape = new Tape();
         using var metricsFile = new StreamWriter(_run.MetricsFile, append: true);
         var progress = new ProgressReporter(Console.Error, !Console.IsErrorRedirected, step, totalSteps);
-        var window = new ObjectiveMetrics();
-        double windowLoss = 0; int windowCount = 0; long windowTokens = 0;
         var windowClock = Stopwatch.StartNew();
         string? lastCheckpoint = _run.Checkpoints().LastOrDefault().Directory;
         IReadOnlyDictionary<string, double> lastMetrics = new Dictionary<string, double>();
@@ -151,6 +156,7 @@ public sealed class AlignmentTrainer : IDisposable
             step++;
             tokensSeen += stepTokens;
 
+            StepCompleted?.Invoke(step);
             window.Merge(stepMetrics);
             windowLoss += stepLoss; windowCount++; windowTokens += stepTokens;
             bool logStep = step % _o.LogEvery == 0 || step == totalSteps;
@@ -176,13 +182,15 @@ public sealed class AlignmentTrainer : IDisposable
             if (_evalRows.Length > 0 && _o.EvalEvery > 0 && step % _o.EvalEvery == 0 && step != totalSteps)
                 WriteMetrics(metricsFile, step, Evaluate(policyTape, valueTape));
             if (_o.SaveEvery > 0 && step % _o.SaveEvery == 0 && step != totalSteps)
-                lastCheckpoint = SaveCheckpoint(step, sampler, tokensSeen, elapsedBefore + clock.Elapsed.TotalSeconds);
+                lastCheckpoint = SaveCheckpoint(step, sampler, tokensSeen, elapsedBefore + clock.Elapsed.TotalSeconds,
+                    new TrainingCheckpoint.LogWindow(window.ExportEntries(), windowLoss, windowCount, windowTokens));
         }
 
         if (interrupted)
         {
             progress.Break();
-            lastCheckpoint = SaveCheckpoint(step, sampler, tokensSeen, elapsedBefore + clock.Elapsed.TotalSeconds);
+            lastCheckpoint = SaveCheckpoint(step, sampler, tokensSeen, elapsedBefore + clock.Elapsed.TotalSeconds,
+                    new TrainingCheckpoint.LogWindow(window.ExportEntries(), windowLoss, windowCount, windowTokens));
             _log.WriteLine($"interrupted at step {step}: saved {lastCheckpoint}; continue with: dro train --resume {_o.Out}");
             return new TrainingResult(step, totalSteps, true, null, lastCheckpoint, lastMetrics, elapsedBefore + clock.Elapsed.TotalSeconds);
         }
@@ -193,7 +201,8 @@ public sealed class AlignmentTrainer : IDisposable
             WriteMetrics(metricsFile, step, eval);
             foreach (var kv in eval) ((Dictionary<string, double>)(lastMetrics = new Dictionary<string, double>(lastMetrics)))[kv.Key] = kv.Value;
         }
-        lastCheckpoint = SaveCheckpoint(step, sampler, tokensSeen, elapsedBefore + clock.Elapsed.TotalSeconds);
+        lastCheckpoint = SaveCheckpoint(step, sampler, tokensSeen, elapsedBefore + clock.Elapsed.TotalSeconds,
+                    new TrainingCheckpoint.LogWindow(window.ExportEntries(), windowLoss, windowCount, windowTokens));
         SaveFinal();
         return new TrainingResult(step, totalSteps, false, _run.FinalDirectory, lastCheckpoint, lastMetrics, elapsedBefore + clock.Elapsed.TotalSeconds);
     }
@@ -631,10 +640,10 @@ public sealed class AlignmentTrainer : IDisposable
         w.Flush();
     }
 
-    private string SaveCheckpoint(long step, EpochSampler sampler, long tokens, double elapsed)
+    private string SaveCheckpoint(long step, EpochSampler sampler, long tokens, double elapsed, TrainingCheckpoint.LogWindow window)
     {
         string dir = _run.CheckpointDirectory(step);
-        TrainingCheckpoint.Save(dir, new TrainingCheckpoint.TrainerState(step, sampler.GetState(), tokens, elapsed),
+        TrainingCheckpoint.Save(dir, new TrainingCheckpoint.TrainerState(step, sampler.GetState(), tokens, elapsed, window),
             _policy.Config, _policy.Parameters, _valueParams, _policyOpt, _valueOpt);
         if (_o.SaveTotalLimit > 0)
         {

@@ -24,7 +24,10 @@ public static class TrainingCheckpoint
     private const string ValueOptimizerFile = "optimizer.value.safetensors";
 
     /// <summary>What the trainer needs besides weights and optimiser states to continue exactly.</summary>
-    public sealed record TrainerState(long Step, SamplerState Sampler, long TokensSeen, double ElapsedSeconds);
+    public sealed record TrainerState(long Step, SamplerState Sampler, long TokensSeen, double ElapsedSeconds, LogWindow Window);
+
+    /// <summary>The metrics accumulated since the last logging step, so a resumed run logs the same averages.</summary>
+    public sealed record LogWindow(SortedDictionary<string, double[]> Metrics, double LossSum, int Steps, long Tokens);
 
     public static void Save(string directory, TrainerState state, T5Config config, ParameterSet policy, ParameterSet? value,
         Optimizer policyOptimizer, Optimizer? valueOptimizer)
@@ -44,6 +47,7 @@ public static class TrainingCheckpoint
                 ["tokens_seen"] = state.TokensSeen,
                 ["elapsed_seconds"] = state.ElapsedSeconds,
                 ["sampler"] = JsonDocument.Parse(state.Sampler.ToJson()).RootElement,
+                ["log_window"] = state.Window,
             }, new JsonSerializerOptions { WriteIndented = true });
             RunDirectory.WriteTextAtomic(Path.Combine(tmp, StateFileName), json);
             if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
@@ -67,9 +71,10 @@ public static class TrainingCheckpoint
         try
         {
             return new TrainerState(root.GetProperty("step").GetInt64(), SamplerState.FromJson(root.GetProperty("sampler").GetRawText()),
-                root.GetProperty("tokens_seen").GetInt64(), root.GetProperty("elapsed_seconds").GetDouble());
+                root.GetProperty("tokens_seen").GetInt64(), root.GetProperty("elapsed_seconds").GetDouble(),
+                JsonSerializer.Deserialize<LogWindow>(root.GetProperty("log_window").GetRawText())!);
         }
-        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or JsonException)
         {
             throw new TrainingException($"{statePath}: not a valid trainer state ({e.Message})", e);
         }
