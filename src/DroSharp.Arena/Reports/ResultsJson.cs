@@ -12,7 +12,7 @@ public static class ResultsJson
 {
     public const string FileName = "results.json";
 
-    public static JsonSerializerOptions Options { get; } = new()
+    private static readonly JsonSerializerOptions Options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,

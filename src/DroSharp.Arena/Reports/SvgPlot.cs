@@ -142,7 +142,7 @@ public sealed class SvgPlot
                 string dash = s.Dashed ? " stroke-dasharray=\"6 4\"" : "";
                 if (segment.Count > 1)
                     sb.Append($"<polyline points=\"{pts}\" fill=\"none\" stroke=\"{colors[s.Name]}\" stroke-width=\"2\" stroke-linejoin=\"round\"{dash}/>\n");
-                if (s.Markers && s.Y.Count <= MaxMarkers || segment.Count == 1)
+                if ((s.Markers && s.Y.Count <= MaxMarkers) || segment.Count == 1) // a lone point needs its dot
                     foreach (int i in segment)
                         sb.Append($"<circle cx=\"{F(Sx(s.X[i]))}\" cy=\"{F(Sy(s.Y[i]))}\" r=\"3\" fill=\"{colors[s.Name]}\"/>\n");
             }
