@@ -14,22 +14,31 @@ internal readonly record struct AxisTicks(double Min, double Max, double Step, i
             double pad = min == 0 ? 1 : Math.Abs(min) * 0.1;
             min -= pad; max += pad;
         }
+        // The smallest step of the form {1, 2, 2.5, 5} × 10^k whose nice-rounded range has at most target + 2
+        // intervals: tight ranges without crowded ticks.
         double raw = (max - min) / target;
-        double magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
-        double ratio = raw / magnitude * (1 - 1e-9); // 0.2 / 0.1 is 2.0000000000000004
-        double step = magnitude * ratio switch
-        {
-            <= 1 => 1,
-            <= 2 => 2,
-            <= 2.5 => 2.5,
-            <= 5 => 5,
-            _ => 10,
-        };
-        double lo = Math.Floor(min / step + 1e-9) * step;
-        double hi = Math.Ceiling(max / step - 1e-9) * step;
+        double magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)) - 1);
+        var (step, lo, hi) = ChooseStep(min, max, magnitude, target);
         int decimals = Math.Max(0, -(int)Math.Floor(Math.Log10(step) + 1e-9));
         if (Math.Abs(step / Math.Pow(10, -decimals) - Math.Round(step / Math.Pow(10, -decimals))) > 1e-6) decimals++; // 2.5 × 10^k
         return new AxisTicks(lo, hi, step, Math.Min(decimals, 10));
+    }
+
+    private static (double Step, double Lo, double Hi) ChooseStep(double min, double max, double magnitude, int target)
+    {
+        (double, double, double) last = default;
+        foreach (double m in new[] { magnitude, magnitude * 10, magnitude * 100, magnitude * 1000 })
+        {
+            foreach (double f in new[] { 1, 2, 2.5, 5 })
+            {
+                double step = m * f;
+                double lo = Math.Floor(min / step + 1e-9) * step;
+                double hi = Math.Ceiling(max / step - 1e-9) * step;
+                last = (step, lo, hi);
+                if ((hi - lo) / step <= target + 2 + 1e-9) return last;
+            }
+        }
+        return last; // unreachable: 500 × magnitude spans the range in ≤ 2 intervals
     }
 
     public IEnumerable<double> Values()

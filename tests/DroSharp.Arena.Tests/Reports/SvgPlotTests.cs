@@ -137,15 +137,19 @@ public class SvgPlotTests
 
     [Theory]
     [InlineData(0, 1, 0.2)]
-    [InlineData(-0.3, 5.4, 2)]
+    [InlineData(-0.3, 5.4, 1)]
     [InlineData(0, 400, 100)]
-    [InlineData(0.47, 0.53, 0.02)]
-    [InlineData(0, 7, 2)]
+    [InlineData(0.47, 0.53, 0.01)]
+    [InlineData(0, 7, 1)]
+    [InlineData(-0.1, 5.15, 1)]
+    [InlineData(0, 1e-6, 2e-7)]
+    [InlineData(-3000, 120000, 20000)]
     public void AxisTicks_AreNiceAndCoverTheRange(double min, double max, double step)
     {
         var t = AxisTicks.For(min, max);
         Assert.Equal(step, t.Step, 12);
-        Assert.True(t.Min <= min && t.Max >= max);
+        double slack = 1e-9 * t.Step; // floor(0.47 / 0.01) · 0.01 is 0.47000000000000003
+        Assert.True(t.Min <= min + slack && t.Max >= max - slack, $"[{t.Min}, {t.Max}] does not cover [{min}, {max}]");
         var values = t.Values().ToList();
         Assert.InRange(values.Count, 3, 12);
         Assert.All(values, v => Assert.Equal(Math.Round(v / t.Step), v / t.Step, 6));
@@ -154,7 +158,9 @@ public class SvgPlotTests
     [Fact]
     public void AxisTicks_FormatWithEnoughDecimals()
     {
-        Assert.Equal("0.25", AxisTicks.For(0, 1.2, 5).Format(0.25));
+        var quarter = AxisTicks.For(0, 1.5, 5);
+        Assert.Equal(0.25, quarter.Step, 12);
+        Assert.Equal("0.25", quarter.Format(0.25));
         Assert.Equal("0", AxisTicks.For(-10, 10).Format(-1e-17)); // never "-0"
         Assert.Equal("0.0", AxisTicks.For(-1, 1).Format(-1e-17));
         Assert.Equal("100", AxisTicks.For(0, 400).Format(100));
