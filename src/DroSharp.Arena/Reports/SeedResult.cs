@@ -1,0 +1,14 @@
+namespace DroSharp.Arena.Reports;
+
+/// <summary>One training run: its seed, its final evaluation and its evaluation curve during training.</summary>
+public sealed class SeedResult
+{
+    public ulong Seed { get; set; }
+
+    public EvalMetrics Final { get; set; } = new();
+
+    /// <summary>Evaluations during training, by increasing step (may be empty).</summary>
+    public List<CurvePoint> Curve { get; set; } = [];
+
+    public double? TrainSeconds { get; set; }
+}
