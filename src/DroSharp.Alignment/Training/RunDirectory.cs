@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using DroSharp.Models.Checkpoints;
 
 namespace DroSharp.Alignment.Training;
 
@@ -41,26 +42,8 @@ public sealed class RunDirectory
         return list;
     }
 
-    /// <summary>Writes text to a temporary file beside <paramref name="path"/> and renames it over the target.</summary>
-    public static void WriteTextAtomic(string path, string text)
-    {
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        string tmp = path + ".tmp-" + Guid.NewGuid().ToString("N");
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
-            {
-                var bytes = Encoding.UTF8.GetBytes(text);
-                fs.Write(bytes);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
-    }
+    /// <summary>Writes text all-or-nothing (temporary file, flushed, renamed over the target).</summary>
+    public static void WriteTextAtomic(string path, string text) => AtomicFile.WriteAllText(path, text);
 
     /// <summary>Drops metrics lines logged after <paramref name="step"/> (a resumed run re-logs them).</summary>
     public void TruncateMetricsAfter(long step)

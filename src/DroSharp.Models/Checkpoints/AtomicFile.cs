@@ -5,7 +5,7 @@ namespace DroSharp.Models.Checkpoints;
 /// system, so the rename is atomic), flushed to disk, then renamed over the target. On failure
 /// the temporary file is deleted and the target is untouched.
 /// </summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     public static void Write(string path, Action<Stream> write)
     {
@@ -29,4 +29,8 @@ internal static class AtomicFile
             throw;
         }
     }
+
+    /// <summary>Writes UTF-8 text (no BOM) all-or-nothing.</summary>
+    public static void WriteAllText(string path, string text) =>
+        Write(path, s => s.Write(new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text)));
 }
