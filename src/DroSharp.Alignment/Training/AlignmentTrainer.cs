@@ -480,20 +480,7 @@ public sealed class AlignmentTrainer : IDisposable
         var (rowIdx, pairs) = Expand(units, train: true);
         var rows = rowIdx.Select(i => _trainRows[i]).ToArray();
         using var batch = Seq2SeqBatch.Create(rows.Select(r => r.Prompt).ToList(), rows.Select(r => r.Completion).ToList(), _policy.PadId, _policy.DecoderStartId);
-        Tensor logp;
-        Tensor? v = null;
-        using (policyTape.Activate())
-        {
-            var enc = _policy.Encode(batch.PromptIds, batch.PromptMask);
-            var dec = _policy.DecodeHidden(batch.DecoderInputIds, batch.Size, enc, batch.PromptMask);
-            var tok = Ops.Reshape(Ops.LogSoftmaxGather(_policy.Logits(dec), batch.Targets), new Shape(batch.Size, batch.ResponseLength));
-            logp = Ops.SumLastAxis(tok);
-            if (_o.LengthNormalize) logp = Ops.Mul(logp, InverseLengths(batch));
-            if (_sharedHeadWeight is not null)
-                v = Ops.Reshape(Ops.AddBias(Ops.Linear(Ops.MaskedMeanPool(enc, batch.PromptMask), _sharedHeadWeight), _sharedHeadBias!), new Shape(batch.Size));
-        }
-        if (_valueModel is not null)
-            using (valueTape.Activate()) v = _valueModel.Forward(batch.PromptIds, batch.PromptMask);
+        var (logp, v) = Forward(batch, policyTape, valueTape);
 
         var ob = BuildObjectiveBatch(rows, rowIdx, pairs, logp, v, _trainRef, _trainPartition, batch);
         var result = _objective.Compute(ob);
@@ -523,6 +510,30 @@ public sealed class AlignmentTrainer : IDisposable
         valueTape.Reset();
         result.Metrics.Add("loss_objective", result.Loss);
         return (result.Loss, result.Metrics, batch.PromptLengths.Sum() + batch.ResponseLengths.Sum());
+    }
+
+    /// <summary>
+    /// log πθ(y|x) [B] on the policy tape (summed over completion tokens, or divided by the length with
+    /// --length-normalize), and V(x) [B]: from the value network on its own tape, from a head on the
+    /// policy's encoder (shared), or null (no value network; --value single reads its scalar elsewhere).
+    /// </summary>
+    private (Tensor LogProbs, Tensor? Values) Forward(Seq2SeqBatch batch, Tape policyTape, Tape valueTape)
+    {
+        Tensor logp;
+        Tensor? v = null;
+        using (policyTape.Activate())
+        {
+            var enc = _policy.Encode(batch.PromptIds, batch.PromptMask);
+            var dec = _policy.DecodeHidden(batch.DecoderInputIds, batch.Size, enc, batch.PromptMask);
+            var tok = Ops.Reshape(Ops.LogSoftmaxGather(_policy.Logits(dec), batch.Targets), new Shape(batch.Size, batch.ResponseLength));
+            logp = Ops.SumLastAxis(tok);
+            if (_o.LengthNormalize) logp = Ops.Mul(logp, InverseLengths(batch));
+            if (_sharedHeadWeight is not null)
+                v = Ops.Reshape(Ops.AddBias(Ops.Linear(Ops.MaskedMeanPool(enc, batch.PromptMask), _sharedHeadWeight), _sharedHeadBias!), new Shape(batch.Size));
+        }
+        if (_valueModel is not null)
+            using (valueTape.Activate()) v = _valueModel.Forward(batch.PromptIds, batch.PromptMask);
+        return (logp, v);
     }
 
     private static Tensor InverseLengths(Seq2SeqBatch batch)
@@ -601,21 +612,11 @@ public sealed class AlignmentTrainer : IDisposable
             var (rowIdx, pairs) = Expand(unitsChunk, train: false);
             var rows = rowIdx.Select(i => _evalRows[i]).ToArray();
             using var batch = Seq2SeqBatch.Create(rows.Select(r => r.Prompt).ToList(), rows.Select(r => r.Completion).ToList(), _policy.PadId, _policy.DecoderStartId);
-            Tensor logp; Tensor? v = null;
             bool recP = policyTape.Recording, recV = valueTape.Recording;
             policyTape.Recording = false; valueTape.Recording = false;
             try
             {
-                using (policyTape.Activate())
-                {
-                    var enc = _policy.Encode(batch.PromptIds, batch.PromptMask);
-                    var dec = _policy.DecodeHidden(batch.DecoderInputIds, batch.Size, enc, batch.PromptMask);
-                    logp = Ops.SumLastAxis(Ops.Reshape(Ops.LogSoftmaxGather(_policy.Logits(dec), batch.Targets), new Shape(batch.Size, batch.ResponseLength)));
-                    if (_o.LengthNormalize) logp = Ops.Mul(logp, InverseLengths(batch));
-                    if (_sharedHeadWeight is not null)
-                        v = Ops.Reshape(Ops.AddBias(Ops.Linear(Ops.MaskedMeanPool(enc, batch.PromptMask), _sharedHeadWeight), _sharedHeadBias!), new Shape(batch.Size));
-                }
-                if (_valueModel is not null) using (valueTape.Activate()) v = _valueModel.Forward(batch.PromptIds, batch.PromptMask);
+                var (logp, v) = Forward(batch, policyTape, valueTape);
                 var result = _objective.Compute(BuildObjectiveBatch(rows, rowIdx, pairs, logp, v, _evalRef, _evalPartition, batch));
                 metrics.Merge(result.Metrics);
                 loss += result.Loss; batches++;

@@ -17,29 +17,19 @@ public static class T5ModelFiles
         return T5Config.Load(path);
     }
 
-    public static T5ForConditionalGeneration LoadPolicy(string directory)
-    {
-        var config = LoadConfig(directory);
-        var model = new T5ForConditionalGeneration(config);
-        try
-        {
-            StateDictLoader.Load(directory, model.Parameters.All);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        return model;
-    }
+    public static T5ForConditionalGeneration LoadPolicy(string directory) =>
+        LoadInto(directory, config => new T5ForConditionalGeneration(config), m => m.Parameters);
 
-    public static T5ValueModel LoadValue(string directory)
+    public static T5ValueModel LoadValue(string directory) =>
+        LoadInto(directory, config => new T5ValueModel(config), m => m.Parameters);
+
+    /// <summary>Builds the model from the directory's config.json, then fills its parameters from the weights.</summary>
+    private static TModel LoadInto<TModel>(string directory, Func<T5Config, TModel> create, Func<TModel, ParameterSet> parameters) where TModel : IDisposable
     {
-        var config = LoadConfig(directory);
-        var model = new T5ValueModel(config);
+        var model = create(LoadConfig(directory));
         try
         {
-            StateDictLoader.Load(directory, model.Parameters.All);
+            StateDictLoader.Load(directory, parameters(model).All);
         }
         catch
         {
