@@ -483,6 +483,14 @@ public sealed class AlignmentTrainer : IDisposable
         var (logp, v) = Forward(batch, policyTape, valueTape);
 
         var ob = BuildObjectiveBatch(rows, rowIdx, pairs, logp, v, _trainRef, _trainPartition, batch);
+        long tokens = batch.PromptLengths.Sum() + batch.ResponseLengths.Sum();
+        if (!AllFinite(ob.PolicyLogProbs) || (ob.Values is { } vs && !AllFinite(vs)))
+        {
+            // The networks diverged: report it as a non-finite loss; the step loop stops before any update.
+            policyTape.Reset();
+            valueTape.Reset();
+            return (double.NaN, new ObjectiveMetrics(), tokens);
+        }
         var result = _objective.Compute(ob);
 
         using var dLogp = Tensor.Uninitialized(new Shape(batch.Size));
@@ -508,8 +516,7 @@ public sealed class AlignmentTrainer : IDisposable
         policyTape.Backward(logp, dLogp);
         policyTape.Reset();
         valueTape.Reset();
-        result.Metrics.Add("loss_objective", result.Loss);
-        return (result.Loss, result.Metrics, batch.PromptLengths.Sum() + batch.ResponseLengths.Sum());
+        return (result.Loss, result.Metrics, tokens);
     }
 
     /// <summary>
@@ -534,6 +541,12 @@ public sealed class AlignmentTrainer : IDisposable
         if (_valueModel is not null)
             using (valueTape.Activate()) v = _valueModel.Forward(batch.PromptIds, batch.PromptMask);
         return (logp, v);
+    }
+
+    private static bool AllFinite(double[] xs)
+    {
+        foreach (double x in xs) if (!double.IsFinite(x)) return false;
+        return true;
     }
 
     private static Tensor InverseLengths(Seq2SeqBatch batch)
@@ -617,7 +630,9 @@ public sealed class AlignmentTrainer : IDisposable
             try
             {
                 var (logp, v) = Forward(batch, policyTape, valueTape);
-                var result = _objective.Compute(BuildObjectiveBatch(rows, rowIdx, pairs, logp, v, _evalRef, _evalPartition, batch));
+                var ob = BuildObjectiveBatch(rows, rowIdx, pairs, logp, v, _evalRef, _evalPartition, batch);
+                if (!AllFinite(ob.PolicyLogProbs) || (ob.Values is { } vs && !AllFinite(vs))) { loss = double.NaN; batches++; continue; }
+                var result = _objective.Compute(ob);
                 metrics.Merge(result.Metrics);
                 loss += result.Loss; batches++;
             }
@@ -628,7 +643,7 @@ public sealed class AlignmentTrainer : IDisposable
             }
         }
         var d = new SortedDictionary<string, double>(StringComparer.Ordinal);
-        foreach (var (k, val) in metrics.ToDictionary()) if (k != "loss_objective") d["eval_" + k] = val;
+        foreach (var (k, val) in metrics.ToDictionary()) d["eval_" + k] = val;
         d["eval_loss"] = batches > 0 ? loss / batches : double.NaN;
         return d;
     }
@@ -636,7 +651,7 @@ public sealed class AlignmentTrainer : IDisposable
     private static void WriteMetrics(StreamWriter w, long step, IDictionary<string, double> values)
     {
         var obj = new SortedDictionary<string, object>(StringComparer.Ordinal) { ["step"] = step };
-        foreach (var (k, v) in values) if (k != "loss_objective") obj[k] = double.IsFinite(v) ? v : v.ToString();
+        foreach (var (k, v) in values) obj[k] = double.IsFinite(v) ? v : v.ToString();
         w.WriteLine(JsonSerializer.Serialize(obj));
         w.Flush();
     }
