@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace DroSharp.Tensors.Kernels;
 
@@ -21,9 +22,12 @@ internal readonly unsafe struct GemmMicroKernel512 : IGemmMicroKernel
         Vector512<float> c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default;
         Vector512<float> c6a = default, c6b = default, c7a = default, c7b = default, c8a = default, c8b = default;
         Vector512<float> c9a = default, c9b = default, c10a = default, c10b = default, c11a = default, c11b = default;
+        // The C tile is read only after the k loop (thousands of cycles): start fetching it now.
+        for (int r = 0; r < 12; r++) { Sse.Prefetch0(c + r * ldc); Sse.Prefetch0(c + r * ldc + 16); }
         for (int p = 0; p < kc; p++)
         {
             Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16);
+            Sse.Prefetch0(b + 256); Sse.Prefetch0(b + 272); // B streams from L2: 8 k steps ahead
             Vector512<float> ai;
             ai = Vector512.Create(a[0]); c0a = Vector512.FusedMultiplyAdd(ai, b0, c0a); c0b = Vector512.FusedMultiplyAdd(ai, b1, c0b);
             ai = Vector512.Create(a[1]); c1a = Vector512.FusedMultiplyAdd(ai, b0, c1a); c1b = Vector512.FusedMultiplyAdd(ai, b1, c1b);
