@@ -25,6 +25,20 @@ public static class GemmBenchCommand
             Description = "A shape m×n×k to measure instead of the t5-small set, e.g. 1024x1024x1024 (repeatable).",
             AllowMultipleArgumentsPerToken = false,
         };
+        // Validated while parsing, so that bad values give one clear line and exit code 1.
+        threads.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is { } t && t < 1) r.AddError($"--threads must be at least 1 (got {t})");
+        });
+        repeat.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is var n && n < 1) r.AddError($"--repeat must be at least 1 (got {n})");
+        });
+        shapes.Validators.Add(r =>
+        {
+            foreach (var s in r.GetValueOrDefault<string[]>() ?? [])
+                if (TryParseShape(s) is null) r.AddError($"--shape '{s}': expected m×n×k with positive integers, e.g. 1024x1024x1024");
+        });
         var cmd = new Command("gemm", "GFLOP/s of the GEMM on the t5-small shapes, all three layouts, against the FMA peak measured in the same run.");
         cmd.Options.Add(json);
         cmd.Options.Add(threads);
@@ -36,11 +50,9 @@ public static class GemmBenchCommand
 
     private static int Run(bool json, int? threads, int repeat, string[]? shapeArgs)
     {
-        if (repeat < 1) throw new UserErrorException($"--repeat must be at least 1 (got {repeat})");
-        var shapes = shapeArgs is { Length: > 0 } ? shapeArgs.Select(ParseShape).ToArray() : GemmBenchmark.DefaultShapes;
+        var shapes = shapeArgs is { Length: > 0 } ? shapeArgs.Select(s => TryParseShape(s)!.Value).ToArray() : GemmBenchmark.DefaultShapes;
         if (threads is { } t)
         {
-            if (t < 1) throw new UserErrorException($"--threads must be at least 1 (got {t})");
             // The pool is created on first use with DROSHARP_THREADS threads; nothing has used it yet.
             Environment.SetEnvironmentVariable("DROSHARP_THREADS", t.ToString(CultureInfo.InvariantCulture));
             if (WorkerPool.Default.Threads != t)
@@ -67,7 +79,7 @@ public static class GemmBenchCommand
         return 0;
     }
 
-    private static (int M, int N, int K) ParseShape(string s)
+    private static (int M, int N, int K)? TryParseShape(string s)
     {
         var parts = s.Split('x', '×', 'X');
         if (parts.Length == 3
@@ -75,6 +87,6 @@ public static class GemmBenchCommand
             && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0
             && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int k) && k > 0)
             return (m, n, k);
-        throw new UserErrorException($"--shape '{s}': expected m×n×k with positive integers, e.g. 1024x1024x1024");
+        return null;
     }
 }
