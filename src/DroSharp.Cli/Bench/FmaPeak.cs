@@ -10,39 +10,54 @@ namespace DroSharp.Cli.Bench;
 /// The machine's float32 FMA peak, measured: every worker thread runs a register-only loop of
 /// independent FMA chains (16 accumulators, enough to cover the FMA latency on two ports) at the
 /// widest SIMD level the kernels use, all threads at once. GFLOP/s = 2 · lanes · FMAs / s, summed.
+/// On a shared or virtualised machine the peak moves (clock, a busy sibling hyper-thread on the
+/// host), so the benchmark takes short trials right beside the measurements they are compared to.
 /// </summary>
-public static class FmaPeak
+public sealed class FmaPeak
 {
     private const int Chains = 16;
 
-    /// <summary>Best of <paramref name="trials"/> runs of about 50 ms each, in GFLOP/s.</summary>
-    public static double Measure(int threads, int trials = 7)
-    {
-        threads = Math.Clamp(threads, 1, WorkerPool.Default.Threads);
-        var level = KernelDispatch.Level;
-        int lanes = level switch { SimdLevel.Vector512 => 16, SimdLevel.Vector256 => 8, _ => 1 };
+    private readonly int _threads;
+    private readonly SimdLevel _level;
+    private readonly int _lanes;
+    private readonly long _iterations;
 
-        // Calibrate the iteration count to ~50 ms on one thread (after the JIT has compiled the loop).
-        long iterations = 1 << 16;
-        RunOne(level, iterations);
+    /// <summary>Prepares the loop for <paramref name="threads"/> threads, one trial lasting about <paramref name="trialSeconds"/>.</summary>
+    public FmaPeak(int threads, double trialSeconds = 0.02)
+    {
+        _threads = Math.Clamp(threads, 1, WorkerPool.Default.Threads);
+        _level = KernelDispatch.Level;
+        _lanes = _level switch { SimdLevel.Vector512 => 16, SimdLevel.Vector256 => 8, _ => 1 };
+        // Calibrate on one thread, after the JIT has compiled the loop.
+        long iterations = 1 << 14;
+        RunOne(_level, iterations);
         while (true)
         {
             long t0 = Stopwatch.GetTimestamp();
-            RunOne(level, iterations);
+            RunOne(_level, iterations);
             double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            if (s > 0.02) { iterations = (long)(iterations * 0.05 / s); break; }
+            if (s > trialSeconds / 4) { _iterations = Math.Max(1, (long)(iterations * trialSeconds / s)); break; }
             iterations *= 4;
         }
+    }
 
+    public int Threads => _threads;
+
+    /// <summary>One trial on all threads at once: GFLOP/s summed over the threads.</summary>
+    public double Trial()
+    {
+        var job = new PeakJob(_level, _iterations);
+        long t0 = Stopwatch.GetTimestamp();
+        WorkerPool.Default.For(_threads, ref job);
+        double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        return 2.0 * _lanes * Chains * _iterations * _threads / seconds / 1e9;
+    }
+
+    /// <summary>The best of <paramref name="trials"/> trials.</summary>
+    public double Best(int trials)
+    {
         double best = 0;
-        for (int trial = 0; trial < trials; trial++)
-        {
-            var job = new PeakJob(level, iterations);
-            long t0 = Stopwatch.GetTimestamp();
-            WorkerPool.Default.For(threads, ref job);
-            double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            best = Math.Max(best, 2.0 * lanes * Chains * iterations * threads / seconds / 1e9);
-        }
+        for (int i = 0; i < trials; i++) best = Math.Max(best, Trial());
         return best;
     }
 

@@ -4,12 +4,20 @@ using DroSharp.Tensors.Kernels;
 
 namespace DroSharp.Cli.Bench;
 
-/// <summary>One measured GEMM shape: m×n×k in a layout, median GFLOP/s over the repetitions.</summary>
-public readonly record struct GemmMeasurement(int M, int N, int K, GemmLayout Layout, double Gflops, double MedianSeconds);
+/// <summary>
+/// One measured GEMM shape: m×n×k in a layout, median GFLOP/s over the repetitions, and the best
+/// FMA-peak trial taken between those repetitions.
+/// </summary>
+public readonly record struct GemmMeasurement(int M, int N, int K, GemmLayout Layout, double Gflops, double MedianSeconds, double PeakGflops)
+{
+    public double Efficiency => Gflops / PeakGflops;
+}
 
 /// <summary>
 /// Times <see cref="Gemm.Compute"/> on given shapes: random operands (uniform ±1), one untimed
 /// warm-up call, then the median of <c>repeat</c> timed calls. GFLOP/s = 2·m·n·k / median time.
+/// Each timed call is preceded by a ~20 ms FMA-peak trial; the best trial is the peak the
+/// efficiency of this shape is measured against.
 /// </summary>
 public static unsafe class GemmBenchmark
 {
@@ -26,7 +34,7 @@ public static unsafe class GemmBenchmark
         (512, 32128, 512),  // LM head: 512 → 32128
     ];
 
-    public static GemmMeasurement Measure(int m, int n, int k, GemmLayout layout, int repeat)
+    public static GemmMeasurement Measure(int m, int n, int k, GemmLayout layout, int repeat, FmaPeak peak)
     {
         if (repeat < 1) throw new ArgumentOutOfRangeException(nameof(repeat));
         // Operands stored as the layout says: A [m,k] or [k,m], B [k,n] or [n,k].
@@ -40,15 +48,17 @@ public static unsafe class GemmBenchmark
             int ldb = layout == GemmLayout.NT ? k : n;
             Gemm.Compute(layout, m, n, k, a, lda, b, ldb, c, n, accumulate: false);
             var seconds = new double[repeat];
+            double best = 0;
             for (int r = 0; r < repeat; r++)
             {
+                best = Math.Max(best, peak.Trial());
                 long t0 = Stopwatch.GetTimestamp();
                 Gemm.Compute(layout, m, n, k, a, lda, b, ldb, c, n, accumulate: false);
                 seconds[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             }
             Array.Sort(seconds);
             double median = repeat % 2 == 1 ? seconds[repeat / 2] : 0.5 * (seconds[repeat / 2 - 1] + seconds[repeat / 2]);
-            return new GemmMeasurement(m, n, k, layout, 2.0 * m * n * k / median / 1e9, median);
+            return new GemmMeasurement(m, n, k, layout, 2.0 * m * n * k / median / 1e9, median, best);
         }
         finally
         {

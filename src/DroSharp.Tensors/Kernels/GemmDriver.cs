@@ -9,9 +9,10 @@ namespace DroSharp.Tensors.Kernels;
 /// for each column block jb of NB ≤ NbMax columns           (per thread)
 ///   for each k block pb of KC ≤ KcMax                      (fixed by k alone)
 ///     pack B[pb.., jb..] → [NB/NR][KC, NR]                 (L2-resident: 256·1024·4 B = 1 MB)
-///     for each MR-row panel ib:
-///       pack A[ib.., pb..] → [KC, MR]                      (L1-resident: ≤ 16 KB)
-///       for each NR-column panel jr: C[ib, jr] (+)= micro-kernel
+///     for each row block ib0 of MB ≤ MbMax rows:
+///       pack A[ib0.., pb..] → [MB/MR][KC, MR]               (L2; one micro-panel ≤ 16 KB in L1 at a time)
+///       for each MR-row panel ib, for each NR-column panel jr:
+///         C[ib, jr] (+)= micro-kernel(A panel, B panel)
 /// </code>
 /// Threads get disjoint rectangles of C (a static split of the row or column panels), and each
 /// C element is reduced over k in the same order — k blocks ascending, p ascending within — no
@@ -24,6 +25,12 @@ internal static unsafe class GemmDriver
 
     /// <summary>Largest column block: the packed B block [KcMax, NbMax] (1 MB) sits in the 2 MB L2.</summary>
     public const int NbMax = 1024;
+
+    /// <summary>
+    /// Rows of A packed at once ([KcMax, MbMax], 192 KB): in TN each row of the stored Aᵀ is then read
+    /// 768 bytes at a time rather than one micro-panel's 48, which the prefetchers follow.
+    /// </summary>
+    public const int MbMax = 192;
 
     /// <summary>Fewest multiply-adds worth waking another thread for (≈ 10 µs of one core).</summary>
     public const long MinWorkPerThread = 1L << 19;
@@ -103,6 +110,7 @@ internal static unsafe class GemmDriver
         int width = j1 - j0;
         int nBlocks = (width + NbMax - 1) / NbMax;
         int nbBlock = ((width + nBlocks - 1) / nBlocks + nr - 1) / nr * nr;
+        int mbBlock = MbMax / mr * mr;
         bool aTransposed = pr.Layout == GemmLayout.TN, bTransposed = pr.Layout == GemmLayout.NT;
 
         for (int jb = j0; jb < j1; jb += nbBlock)
@@ -115,33 +123,49 @@ internal static unsafe class GemmDriver
                 bool add = pr.Accumulate || pb > 0;
 
                 // B block: panel q holds columns jb + q·NR … as [kc, NR].
-                for (int q = 0; q < panels; q++)
+                if (bTransposed)
                 {
-                    int j = jb + q * nr, w = Math.Min(nr, j1 - j);
-                    float* dst = packedB + (nint)q * kc * nr;
-                    if (bTransposed) GemmPacking.Transpose(pr.B + j * pr.Ldb + pb, pr.Ldb, w, kc, dst, nr, simd);
-                    else GemmPacking.Copy(pr.B + pb * pr.Ldb + j, pr.Ldb, kc, w, dst, nr, simd);
-                }
-
-                for (int ib = i0; ib < i1; ib += mr)
-                {
-                    int h = Math.Min(mr, i1 - ib);
-                    if (aTransposed) GemmPacking.Copy(pr.A + pb * pr.Lda + ib, pr.Lda, kc, h, packedA, mr, simd);
-                    else GemmPacking.Transpose(pr.A + ib * pr.Lda + pb, pr.Lda, h, kc, packedA, mr, simd);
-
-                    float* cRow = pr.C + ib * pr.Ldc;
                     for (int q = 0; q < panels; q++)
                     {
                         int j = jb + q * nr, w = Math.Min(nr, j1 - j);
-                        float* bPanel = packedB + (nint)q * kc * nr;
-                        if (h == mr && w == nr)
+                        GemmPacking.Transpose(pr.B + j * pr.Ldb + pb, pr.Ldb, w, kc, packedB + (nint)q * kc * nr, nr, simd);
+                    }
+                }
+                else GemmPacking.CopyPanels(pr.B + pb * pr.Ldb + jb, pr.Ldb, kc, nb, packedB, nr, simd);
+
+                for (int ib0 = i0; ib0 < i1; ib0 += mbBlock)
+                {
+                    // A block: panel r holds rows ib0 + r·MR … as [kc, MR].
+                    int mb = Math.Min(mbBlock, i1 - ib0);
+                    int rowPanels = (mb + mr - 1) / mr;
+                    if (aTransposed) GemmPacking.CopyPanels(pr.A + pb * pr.Lda + ib0, pr.Lda, kc, mb, packedA, mr, simd);
+                    else
+                    {
+                        for (int r = 0; r < rowPanels; r++)
                         {
-                            TK.Run(kc, packedA, bPanel, cRow + j, pr.Ldc, add);
+                            int ib = ib0 + r * mr;
+                            GemmPacking.Transpose(pr.A + ib * pr.Lda + pb, pr.Lda, Math.Min(mr, i1 - ib), kc, packedA + (nint)r * kc * mr, mr, simd);
                         }
-                        else
+                    }
+
+                    for (int r = 0; r < rowPanels; r++)
+                    {
+                        int ib = ib0 + r * mr, h = Math.Min(mr, i1 - ib);
+                        float* aPanel = packedA + (nint)r * kc * mr;
+                        float* cRow = pr.C + ib * pr.Ldc;
+                        for (int q = 0; q < panels; q++)
                         {
-                            TK.Run(kc, packedA, bPanel, tile, nr, false);
-                            MergeTile(tile, nr, cRow + j, pr.Ldc, h, w, add);
+                            int j = jb + q * nr, w = Math.Min(nr, j1 - j);
+                            float* bPanel = packedB + (nint)q * kc * nr;
+                            if (h == mr && w == nr)
+                            {
+                                TK.Run(kc, aPanel, bPanel, cRow + j, pr.Ldc, add);
+                            }
+                            else
+                            {
+                                TK.Run(kc, aPanel, bPanel, tile, nr, false);
+                                MergeTile(tile, nr, cRow + j, pr.Ldc, h, w, add);
+                            }
                         }
                     }
                 }

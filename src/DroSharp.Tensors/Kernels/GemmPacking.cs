@@ -14,23 +14,38 @@ namespace DroSharp.Tensors.Kernels;
 internal static unsafe class GemmPacking
 {
     /// <summary>
-    /// dst[p, x] = src[p·lds + x] for p &lt; kc, x &lt; width; zero for width ≤ x &lt; stride.
-    /// Used where op(·) rows are contiguous along the panel: A in TN, B in NN and TN.
+    /// A block of B rows cut into column panels: panel q of dst ([kc, stride] at q·kc·stride) gets
+    /// columns [q·stride, q·stride + stride) of src rows 0..kc, zero past <paramref name="width"/>.
+    /// Walks each source row once, left to right, so the reads stream (NN and TN B).
     /// </summary>
-    public static void Copy(float* src, nint lds, int kc, int width, float* dst, int stride, bool simd)
+    public static void CopyPanels(float* src, nint lds, int kc, int width, float* dst, int stride, bool simd)
     {
+        int full = width / stride, rest = width - full * stride;
+        nint panelSize = (nint)kc * stride;
         bool vec = simd && Vector256.IsHardwareAccelerated;
-        for (int p = 0; p < kc; p++, src += lds, dst += stride)
+        for (int p = 0; p < kc; p++, src += lds)
         {
-            int x = 0;
-            if (vec)
+            float* d = dst + (nint)p * stride;
+            float* s = src;
+            for (int q = 0; q < full; q++, s += stride, d += panelSize) CopyRow(s, d, stride, vec);
+            if (rest > 0)
             {
-                for (; x + 8 <= width; x += 8) Vector256.Store(Vector256.Load(src + x), dst + x);
-                if (x + 4 <= width) { Vector128.Store(Vector128.Load(src + x), dst + x); x += 4; }
+                CopyRow(s, d, rest, vec);
+                new Span<float>(d + rest, stride - rest).Clear();
             }
-            for (; x < width; x++) dst[x] = src[x];
-            for (; x < stride; x++) dst[x] = 0f;
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(float* s, float* d, int count, bool vec)
+    {
+        int x = 0;
+        if (vec)
+        {
+            for (; x + 8 <= count; x += 8) Vector256.Store(Vector256.Load(s + x), d + x);
+            if (x + 4 <= count) { Vector128.Store(Vector128.Load(s + x), d + x); x += 4; }
+        }
+        for (; x < count; x++) d[x] = s[x];
     }
 
     /// <summary>

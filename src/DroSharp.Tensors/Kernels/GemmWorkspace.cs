@@ -5,8 +5,8 @@ namespace DroSharp.Tensors.Kernels;
 /// <summary>
 /// The packing buffers of one thread, allocated once (native, 64-byte aligned) on the thread's
 /// first GEMM and freed by the finalizer when the thread is gone:
-/// an A micro-panel [KcMax, MrMax] (stays in L1), a B block [KcMax, NbMax] (stays in L2) and a
-/// scratch tile [MrMax, NrMax] for edge tiles.
+/// an A block [MbMax/MR][KcMax, MR] (192 KB), a B block [NbMax/NR][KcMax, NR] (1 MB, stays in L2)
+/// and a scratch tile [MrMax, NrMax] for edge tiles.
 /// </summary>
 internal sealed unsafe class GemmWorkspace
 {
@@ -24,7 +24,7 @@ internal sealed unsafe class GemmWorkspace
 
     private GemmWorkspace()
     {
-        PackedA = Allocate((nint)GemmDriver.KcMax * MrMax);
+        PackedA = Allocate((nint)GemmDriver.KcMax * GemmDriver.MbMax);
         PackedB = Allocate((nint)GemmDriver.KcMax * GemmDriver.NbMax);
         Tile = Allocate(MrMax * NrMax);
     }
