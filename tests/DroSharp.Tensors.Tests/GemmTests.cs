@@ -118,10 +118,12 @@ public unsafe class GemmTests
             {
                 var want = cs.Reference(accumulate);
                 foreach (var level in Levels)
+                foreach (int threads in new[] { WorkerPool.Default.Threads, 1 }.Distinct())
                 {
+                    // One thread also takes the paths a wide slice takes: several column blocks, A kept packed.
                     if (level > KernelDispatch.Hardware) continue;
-                    var got = cs.Run(accumulate, level, WorkerPool.Default.Threads);
-                    cs.AssertClose(want, got, $"{cs} accumulate={accumulate} {level}");
+                    var got = cs.Run(accumulate, level, threads);
+                    cs.AssertClose(want, got, $"{cs} accumulate={accumulate} {level} threads={threads}");
                 }
             }
         }

@@ -110,14 +110,19 @@ internal static unsafe class GemmDriver
         int width = j1 - j0;
         int nBlocks = (width + NbMax - 1) / NbMax;
         int nbBlock = ((width + nBlocks - 1) / nBlocks + nr - 1) / nr * nr;
-        int mbBlock = MbMax / mr * mr;
+        int rowPanelsAll = (i1 - i0 + mr - 1) / mr;
+        int kBlocks = (pr.K + kcBlock - 1) / kcBlock;
+        // With several column blocks, A of the whole row range (every k block) is packed once and
+        // kept, when it fits: e.g. the LM head, 512 rows against 32128 columns.
+        bool keepA = nBlocks > 1 && (long)rowPanelsAll * mr * kcBlock * kBlocks <= GemmWorkspace.PackedACapacity;
+        int mbBlock = keepA ? rowPanelsAll * mr : MbMax / mr * mr;
         bool aTransposed = pr.Layout == GemmLayout.TN, bTransposed = pr.Layout == GemmLayout.NT;
 
         for (int jb = j0; jb < j1; jb += nbBlock)
         {
             int nb = Math.Min(nbBlock, j1 - jb);
             int panels = (nb + nr - 1) / nr;
-            for (int pb = 0; pb < pr.K; pb += kcBlock)
+            for (int pb = 0, kb = 0; pb < pr.K; pb += kcBlock, kb++)
             {
                 int kc = Math.Min(kcBlock, pr.K - pb);
                 bool add = pr.Accumulate || pb > 0;
@@ -138,20 +143,24 @@ internal static unsafe class GemmDriver
                     // A block: panel r holds rows ib0 + r·MR … as [kc, MR].
                     int mb = Math.Min(mbBlock, i1 - ib0);
                     int rowPanels = (mb + mr - 1) / mr;
-                    if (aTransposed) GemmPacking.CopyPanels(pr.A + pb * pr.Lda + ib0, pr.Lda, kc, mb, packedA, mr, simd);
-                    else
+                    float* aBlock = keepA ? packedA + (nint)kb * rowPanelsAll * mr * kcBlock : packedA;
+                    if (!keepA || jb == j0)
                     {
-                        for (int r = 0; r < rowPanels; r++)
+                        if (aTransposed) GemmPacking.CopyPanels(pr.A + pb * pr.Lda + ib0, pr.Lda, kc, mb, aBlock, mr, simd);
+                        else
                         {
-                            int ib = ib0 + r * mr;
-                            GemmPacking.Transpose(pr.A + ib * pr.Lda + pb, pr.Lda, Math.Min(mr, i1 - ib), kc, packedA + (nint)r * kc * mr, mr, simd);
+                            for (int r = 0; r < rowPanels; r++)
+                            {
+                                int ib = ib0 + r * mr;
+                                GemmPacking.Transpose(pr.A + ib * pr.Lda + pb, pr.Lda, Math.Min(mr, i1 - ib), kc, aBlock + (nint)r * kc * mr, mr, simd);
+                            }
                         }
                     }
 
                     for (int r = 0; r < rowPanels; r++)
                     {
                         int ib = ib0 + r * mr, h = Math.Min(mr, i1 - ib);
-                        float* aPanel = packedA + (nint)r * kc * mr;
+                        float* aPanel = aBlock + (nint)r * kc * mr;
                         float* cRow = pr.C + ib * pr.Ldc;
                         for (int q = 0; q < panels; q++)
                         {

@@ -14,24 +14,30 @@ namespace DroSharp.Tensors.Kernels;
 internal static unsafe class GemmPacking
 {
     /// <summary>
-    /// A block of B rows cut into column panels: panel q of dst ([kc, stride] at q·kc·stride) gets
-    /// columns [q·stride, q·stride + stride) of src rows 0..kc, zero past <paramref name="width"/>.
-    /// Walks each source row once, left to right, so the reads stream (NN and TN B).
+    /// Rows of a stored matrix cut into column panels: panel q of dst ([kc, stride] at q·kc·stride)
+    /// gets columns [q·stride, q·stride + stride) of src rows 0..kc, zero past <paramref name="width"/>.
+    /// Used where op(·) rows run along the panel: B in NN and TN, A in TN. Eight rows at a time, panel
+    /// by panel: the reads are eight forward streams and each panel receives 8·stride contiguous floats.
     /// </summary>
     public static void CopyPanels(float* src, nint lds, int kc, int width, float* dst, int stride, bool simd)
     {
-        int full = width / stride, rest = width - full * stride;
+        const int RowsAtOnce = 8;
+        int panels = (width + stride - 1) / stride;
         nint panelSize = (nint)kc * stride;
         bool vec = simd && Vector256.IsHardwareAccelerated;
-        for (int p = 0; p < kc; p++, src += lds)
+        for (int p0 = 0; p0 < kc; p0 += RowsAtOnce)
         {
-            float* d = dst + (nint)p * stride;
-            float* s = src;
-            for (int q = 0; q < full; q++, s += stride, d += panelSize) CopyRow(s, d, stride, vec);
-            if (rest > 0)
+            int rows = Math.Min(RowsAtOnce, kc - p0);
+            for (int q = 0; q < panels; q++)
             {
-                CopyRow(s, d, rest, vec);
-                new Span<float>(d + rest, stride - rest).Clear();
+                int x0 = q * stride, w = Math.Min(stride, width - x0);
+                float* s = src + p0 * lds + x0;
+                float* d = dst + q * panelSize + (nint)p0 * stride;
+                for (int p = 0; p < rows; p++, s += lds, d += stride)
+                {
+                    CopyRow(s, d, w, vec);
+                    if (w < stride) new Span<float>(d + w, stride - w).Clear();
+                }
             }
         }
     }

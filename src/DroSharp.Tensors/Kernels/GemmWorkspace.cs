@@ -5,13 +5,16 @@ namespace DroSharp.Tensors.Kernels;
 /// <summary>
 /// The packing buffers of one thread, allocated once (native, 64-byte aligned) on the thread's
 /// first GEMM and freed by the finalizer when the thread is gone:
-/// an A block [MbMax/MR][KcMax, MR] (192 KB), a B block [NbMax/NR][KcMax, NR] (1 MB, stays in L2)
+/// an A block [MbMax/MR][KcMax, MR] (192 KB; up to 2 MB when A is kept across column blocks), a B block [NbMax/NR][KcMax, NR] (1 MB, stays in L2)
 /// and a scratch tile [MrMax, NrMax] for edge tiles.
 /// </summary>
 internal sealed unsafe class GemmWorkspace
 {
     public const int MrMax = 16;
     public const int NrMax = 32;
+
+    /// <summary>Floats in <see cref="PackedA"/>: a [KcMax, MbMax] block, or a kept A of up to 2 MB.</summary>
+    public const int PackedACapacity = 1 << 19;
 
     [ThreadStatic] private static GemmWorkspace? t_current;
 
@@ -24,7 +27,7 @@ internal sealed unsafe class GemmWorkspace
 
     private GemmWorkspace()
     {
-        PackedA = Allocate((nint)GemmDriver.KcMax * GemmDriver.MbMax);
+        PackedA = Allocate(Math.Max(PackedACapacity, GemmDriver.KcMax * GemmDriver.MbMax));
         PackedB = Allocate((nint)GemmDriver.KcMax * GemmDriver.NbMax);
         Tile = Allocate(MrMax * NrMax);
     }
