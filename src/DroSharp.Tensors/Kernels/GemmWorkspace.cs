@@ -5,8 +5,8 @@ namespace DroSharp.Tensors.Kernels;
 /// <summary>
 /// The packing buffers of one thread, allocated once (native, 64-byte aligned) on the thread's
 /// first GEMM and freed by the finalizer when the thread is gone:
-/// an A block [MbMax/MR][KcMax, MR] (192 KB; up to 2 MB when A is kept across column blocks), a B block [NbMax/NR][KcMax, NR] (1 MB, stays in L2)
-/// and a scratch tile [MrMax, NrMax] for edge tiles.
+/// an A block [MbMax/MR][KcMax, MR] (384 KB; up to 2 MB when A is kept across column blocks),
+/// a B block [NbMax/NR][KcMax, NR] (1 MB, stays in L2) and a scratch tile [MrMax, NrMax] for edge tiles.
 /// </summary>
 internal sealed unsafe class GemmWorkspace
 {
