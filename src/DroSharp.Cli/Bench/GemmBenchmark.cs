@@ -5,8 +5,8 @@ using DroSharp.Tensors.Kernels;
 namespace DroSharp.Cli.Bench;
 
 /// <summary>
-/// One measured GEMM shape: m×n×k in a layout, median GFLOP/s over the repetitions, and the best
-/// FMA-peak trial taken between those repetitions.
+/// One measured GEMM shape: m×n×k in a layout, the median GFLOP/s over the repetitions, and the
+/// median of the FMA-peak trials taken between those repetitions.
 /// </summary>
 public readonly record struct GemmMeasurement(int M, int N, int K, GemmLayout Layout, double Gflops, double MedianSeconds, double PeakGflops)
 {
@@ -16,8 +16,9 @@ public readonly record struct GemmMeasurement(int M, int N, int K, GemmLayout La
 /// <summary>
 /// Times <see cref="Gemm.Compute"/> on given shapes: random operands (uniform ±1), one untimed
 /// warm-up call, then the median of <c>repeat</c> timed calls. GFLOP/s = 2·m·n·k / median time.
-/// Each timed call is preceded by a ~20 ms FMA-peak trial; the best trial is the peak the
-/// efficiency of this shape is measured against.
+/// Each timed call is preceded by a ~20 ms FMA-peak trial; the median trial is the peak the
+/// efficiency of this shape is measured against, so that both sides of the ratio are medians
+/// taken under the same conditions (the machine is shared; its clock and load move).
 /// </summary>
 public static unsafe class GemmBenchmark
 {
@@ -48,17 +49,16 @@ public static unsafe class GemmBenchmark
             int ldb = layout == GemmLayout.NT ? k : n;
             Gemm.Compute(layout, m, n, k, a, lda, b, ldb, c, n, accumulate: false);
             var seconds = new double[repeat];
-            double best = 0;
+            var peaks = new double[repeat];
             for (int r = 0; r < repeat; r++)
             {
-                best = Math.Max(best, peak.Trial());
+                peaks[r] = peak.Trial();
                 long t0 = Stopwatch.GetTimestamp();
                 Gemm.Compute(layout, m, n, k, a, lda, b, ldb, c, n, accumulate: false);
                 seconds[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             }
-            Array.Sort(seconds);
-            double median = repeat % 2 == 1 ? seconds[repeat / 2] : 0.5 * (seconds[repeat / 2 - 1] + seconds[repeat / 2]);
-            return new GemmMeasurement(m, n, k, layout, 2.0 * m * n * k / median / 1e9, median, best);
+            double median = Median(seconds);
+            return new GemmMeasurement(m, n, k, layout, 2.0 * m * n * k / median / 1e9, median, Median(peaks));
         }
         finally
         {
@@ -66,6 +66,13 @@ public static unsafe class GemmBenchmark
             NativeMemory.AlignedFree(b);
             NativeMemory.AlignedFree(c);
         }
+    }
+
+    private static double Median(double[] x)
+    {
+        Array.Sort(x);
+        int n = x.Length;
+        return n % 2 == 1 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
     }
 
     private static float* Allocate(long count) => (float*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(float)), 64);

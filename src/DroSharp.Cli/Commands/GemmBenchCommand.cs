@@ -9,7 +9,7 @@ namespace DroSharp.Cli.Commands;
 /// <summary>
 /// <c>dro bench gemm [--json] [--threads N] [--repeat R] [--shape MxNxK]…</c>: the median GFLOP/s of
 /// <see cref="Gemm"/> on each shape in the three layouts, and its efficiency: GFLOP/s ÷ the float32
-/// FMA peak of the machine, measured in the same run between the GEMM repetitions.
+/// FMA peak of the machine, measured in the same run between the GEMM repetitions (median trial).
 /// </summary>
 public static class GemmBenchCommand
 {
@@ -64,7 +64,7 @@ public static class GemmBenchCommand
         if (!json)
         {
             Console.WriteLine(FormattableString.Invariant(
-                $"FMA peak: {startPeak:F1} GFLOP/s float32 at the start ({poolThreads} threads, {KernelDispatch.Level}); each row: GEMM median of {repeat} after a warm-up, against the best peak trial taken between its repetitions"));
+                $"FMA peak: {startPeak:F1} GFLOP/s float32 at the start ({poolThreads} threads, {KernelDispatch.Level}); each row: GEMM median of {repeat} after a warm-up, against the median of the peak trials taken between its repetitions"));
             Console.WriteLine(FormattableString.Invariant($"{"m",6} {"n",6} {"k",6}  {"layout",-6} {"GFLOP/s",8} {"peak",8}  {"efficiency",10}"));
         }
         foreach (var (m, n, k) in shapes)
