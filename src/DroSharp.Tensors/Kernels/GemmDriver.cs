@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DroSharp.Tensors.Threading;
 
 namespace DroSharp.Tensors.Kernels;
@@ -101,6 +102,8 @@ internal static unsafe class GemmDriver
     }
 
     /// <summary>C[i0:i1, j0:j1] on the calling thread, with its workspace.</summary>
+    // Fully optimised from the first call: tier-0 code of these loops would be many times slower.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunBlock<TK>(in GemmProblem pr, int i0, int i1, int j0, int j1) where TK : struct, IGemmMicroKernel
     {
         int mr = TK.MR, nr = TK.NR;
@@ -184,6 +187,7 @@ internal static unsafe class GemmDriver
     }
 
     // C[0:h, 0:w] (+)= tile[0:h, 0:w]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MergeTile(float* tile, int ldt, float* c, nint ldc, int h, int w, bool add)
     {
         for (int i = 0; i < h; i++, tile += ldt, c += ldc)

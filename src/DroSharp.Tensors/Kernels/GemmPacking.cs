@@ -19,6 +19,7 @@ internal static unsafe class GemmPacking
     /// Used where op(·) rows run along the panel: B in NN and TN, A in TN. Eight rows at a time, panel
     /// by panel: the reads are eight forward streams and each panel receives 8·stride contiguous floats.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CopyPanels(float* src, nint lds, int kc, int width, float* dst, int stride, bool simd)
     {
         const int RowsAtOnce = 8;
@@ -58,6 +59,7 @@ internal static unsafe class GemmPacking
     /// dst[p, x] = src[x·lds + p] for p &lt; kc, x &lt; width; zero for width ≤ x &lt; stride.
     /// Used where op(·) is stored transposed relative to the panel: A in NN and NT, B in NT.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transpose(float* src, nint lds, int width, int kc, float* dst, int stride, bool simd)
     {
         int x = 0;
