@@ -34,7 +34,7 @@ internal static unsafe class GemmDriver
     /// </summary>
     public const int MbMax = 384;
 
-    /// <summary>Fewest multiply-adds worth waking another thread for (≈ 10 µs of one core).</summary>
+    /// <summary>Fewest multiply-adds worth waking another thread for (≈ 5 µs of one core at its peak).</summary>
     public const long MinWorkPerThread = 1L << 19;
 
     /// <summary>Computes the whole problem on up to <paramref name="threads"/> threads of the default pool.</summary>
