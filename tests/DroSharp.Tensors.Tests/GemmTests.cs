@@ -158,10 +158,11 @@ public unsafe class GemmTests
             {
                 var want = cs.Reference(accumulate, batch);
                 foreach (var level in Levels)
+                foreach (int threads in new[] { WorkerPool.Default.Threads, 1 }.Distinct())
                 {
                     if (level > KernelDispatch.Hardware) continue;
-                    var got = cs.RunBatched(batch, accumulate, level, WorkerPool.Default.Threads);
-                    cs.AssertClose(want, got, $"batch {batch} {cs} accumulate={accumulate} {level}");
+                    var got = cs.RunBatched(batch, accumulate, level, threads);
+                    cs.AssertClose(want, got, $"batch {batch} {cs} accumulate={accumulate} {level} threads={threads}");
                 }
             }
         }

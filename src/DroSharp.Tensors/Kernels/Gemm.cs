@@ -69,7 +69,8 @@ public static unsafe class Gemm
         {
             var job = new BatchJob(layout, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC, accumulate, level);
             int minPerThread = (int)Math.Clamp(GemmDriver.MinWorkPerThread / work, 1, batch);
-            WorkerPool.Default.For(batch, ref job, minPerThread);
+            if (threads == 1) job.Execute(0, batch);
+            else WorkerPool.Default.For(batch, ref job, minPerThread);
             return;
         }
         for (int i = 0; i < batch; i++)
