@@ -1,0 +1,167 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace DroSharp.Tensors.Kernels;
+
+/// <summary>
+/// Packs blocks of op(A) and op(B) into the contiguous micro-panels the micro-kernels stream:
+/// an A micro-panel is [kc, MR] (MR rows of op(A) interleaved per k step), a B micro-panel is
+/// [kc, NR]. Rows or columns past the edge of the matrix are packed as zeros, so the kernels
+/// always compute full tiles. Transposed operands are transposed here, 8×8 at a time with AVX,
+/// so no transposed copy of a whole matrix is ever made.
+/// </summary>
+internal static unsafe class GemmPacking
+{
+    /// <summary>
+    /// Rows of a stored matrix cut into column panels: panel q of dst ([kc, stride] at q·kc·stride)
+    /// gets columns [q·stride, q·stride + stride) of src rows 0..kc, zero past <paramref name="width"/>.
+    /// Used where op(·) rows run along the panel: B in NN and TN, A in TN. Eight rows at a time, panel
+    /// by panel: the reads are eight forward streams and each panel receives 8·stride contiguous floats.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void CopyPanels(float* src, nint lds, int kc, int width, float* dst, int stride, bool simd)
+    {
+        const int RowsAtOnce = 8;
+        int panels = (width + stride - 1) / stride;
+        nint panelSize = (nint)kc * stride;
+        bool vec = simd && Vector256.IsHardwareAccelerated;
+        for (int p0 = 0; p0 < kc; p0 += RowsAtOnce)
+        {
+            int rows = Math.Min(RowsAtOnce, kc - p0);
+            for (int q = 0; q < panels; q++)
+            {
+                int x0 = q * stride, w = Math.Min(stride, width - x0);
+                float* s = src + p0 * lds + x0;
+                float* d = dst + q * panelSize + (nint)p0 * stride;
+                for (int p = 0; p < rows; p++, s += lds, d += stride)
+                {
+                    CopyRow(s, d, w, vec);
+                    if (w < stride) new Span<float>(d + w, stride - w).Clear();
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(float* s, float* d, int count, bool vec)
+    {
+        int x = 0;
+        if (vec)
+        {
+            for (; x + 8 <= count; x += 8) Vector256.Store(Vector256.Load(s + x), d + x);
+            if (x + 4 <= count) { Vector128.Store(Vector128.Load(s + x), d + x); x += 4; }
+        }
+        for (; x < count; x++) d[x] = s[x];
+    }
+
+    /// <summary>
+    /// dst[p, x] = src[x·lds + p] for p &lt; kc, x &lt; width; zero for width ≤ x &lt; stride.
+    /// Used where op(·) is stored transposed relative to the panel: A in NN and NT, B in NT.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Transpose(float* src, nint lds, int width, int kc, float* dst, int stride, bool simd)
+    {
+        int x = 0;
+        if (simd && Avx.IsSupported)
+        {
+            for (; x + 8 <= width; x += 8)
+            {
+                float* s = src + x * lds;
+                int p = 0;
+                for (; p + 8 <= kc; p += 8) Transpose8x8(s + p, lds, dst + (nint)p * stride + x, stride);
+                for (; p < kc; p++) Column(s + p, lds, 8, dst + (nint)p * stride + x);
+            }
+            if (x + 4 <= width)
+            {
+                float* s = src + x * lds;
+                int p = 0;
+                for (; p + 8 <= kc; p += 8) Transpose4x8(s + p, lds, dst + (nint)p * stride + x, stride);
+                for (; p < kc; p++) Column(s + p, lds, 4, dst + (nint)p * stride + x);
+                x += 4;
+            }
+        }
+        if (x < width)
+        {
+            float* s = src + x * lds;
+            for (int p = 0; p < kc; p++) Column(s + p, lds, width - x, dst + (nint)p * stride + x);
+        }
+        if (width < stride)
+        {
+            for (int p = 0; p < kc; p++) new Span<float>(dst + (nint)p * stride + width, stride - width).Clear();
+        }
+    }
+
+    // dst[x] = s[x·lds] for x < count.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Column(float* s, nint lds, int count, float* dst)
+    {
+        for (int x = 0; x < count; x++) dst[x] = s[x * lds];
+    }
+
+    // 8 rows of 8 from s (row stride lds) → 8 rows of 8 at d (row stride ds), transposed.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* s, nint lds, float* d, nint ds)
+    {
+        var r0 = Avx.LoadVector256(s);
+        var r1 = Avx.LoadVector256(s + lds);
+        var r2 = Avx.LoadVector256(s + 2 * lds);
+        var r3 = Avx.LoadVector256(s + 3 * lds);
+        var r4 = Avx.LoadVector256(s + 4 * lds);
+        var r5 = Avx.LoadVector256(s + 5 * lds);
+        var r6 = Avx.LoadVector256(s + 6 * lds);
+        var r7 = Avx.LoadVector256(s + 7 * lds);
+        // t0 = a0 b0 a1 b1 | a4 b4 a5 b5, t1 = a2 b2 a3 b3 | a6 b6 a7 b7, … (a..h are the rows)
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        // u0 = a0 b0 c0 d0 | a4 b4 c4 d4, u1 = …1 | …5, u2 = …2 | …6, u3 = …3 | …7 (rows a–d; v* for e–h)
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var v0 = Avx.Shuffle(t4, t6, 0x44);
+        var v1 = Avx.Shuffle(t4, t6, 0xEE);
+        var v2 = Avx.Shuffle(t5, t7, 0x44);
+        var v3 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(d, Avx.Permute2x128(u0, v0, 0x20));
+        Avx.Store(d + ds, Avx.Permute2x128(u1, v1, 0x20));
+        Avx.Store(d + 2 * ds, Avx.Permute2x128(u2, v2, 0x20));
+        Avx.Store(d + 3 * ds, Avx.Permute2x128(u3, v3, 0x20));
+        Avx.Store(d + 4 * ds, Avx.Permute2x128(u0, v0, 0x31));
+        Avx.Store(d + 5 * ds, Avx.Permute2x128(u1, v1, 0x31));
+        Avx.Store(d + 6 * ds, Avx.Permute2x128(u2, v2, 0x31));
+        Avx.Store(d + 7 * ds, Avx.Permute2x128(u3, v3, 0x31));
+    }
+
+    // 4 rows of 8 from s → 8 rows of 4 at d, transposed.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4x8(float* s, nint lds, float* d, nint ds)
+    {
+        var r0 = Avx.LoadVector256(s);
+        var r1 = Avx.LoadVector256(s + lds);
+        var r2 = Avx.LoadVector256(s + 2 * lds);
+        var r3 = Avx.LoadVector256(s + 3 * lds);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Sse.Store(d, u0.GetLower());
+        Sse.Store(d + ds, u1.GetLower());
+        Sse.Store(d + 2 * ds, u2.GetLower());
+        Sse.Store(d + 3 * ds, u3.GetLower());
+        Sse.Store(d + 4 * ds, u0.GetUpper());
+        Sse.Store(d + 5 * ds, u1.GetUpper());
+        Sse.Store(d + 6 * ds, u2.GetUpper());
+        Sse.Store(d + 7 * ds, u3.GetUpper());
+    }
+}
