@@ -90,10 +90,12 @@ public sealed class ArenaPipeline
         var h2h = pairs.Select(p => new HeadToHeadResult { A = p.A, B = p.B }).ToList();
         results.HeadToHead.AddRange(h2h);
 
+        var evaluationsBySeed = new List<(ulong Seed, Dictionary<string, PolicyEvaluation> Evaluations)>();
         foreach (ulong seed in _config.Seeds)
         {
             cancel.ThrowIfCancellationRequested();
             var seedRun = RunSeed(root, seed, tokenizer, evalPrompts, cancel);
+            evaluationsBySeed.Add((seed, seedRun.Evaluations));
             sft.Seeds.Add(seedRun.Sft);
             for (int i = 0; i < arms.Count; i++) arms[i].Seeds.Add(seedRun.Arms[i]);
             for (int i = 0; i < pairs.Count; i++)
@@ -103,6 +105,18 @@ public sealed class ArenaPipeline
             }
             if (seed == _config.Seeds[0]) AddSamples(results, seedRun.Evaluations);
             SummarizeSeed(seed, seedRun, pairs);
+        }
+
+        if (BestStrengthPair(results) is var (bestA, bestB) && !pairs.Contains((bestA, bestB)))
+        {
+            var best = new HeadToHeadResult { A = bestA, B = bestB };
+            foreach (var (seed, e) in evaluationsBySeed)
+            {
+                var w = ArenaStatistics.WinRate(e[bestA].SampleRewards, e[bestB].SampleRewards);
+                best.Seeds.Add(new HeadToHeadSeed { Seed = seed, WinRate = w.Rate, StandardError = w.StandardError, Wins = w.Wins, Ties = w.Ties, Losses = w.Losses });
+            }
+            results.HeadToHead.Add(best);
+            Log(string.Create(CultureInfo.InvariantCulture, $"best strengths: {bestA} vs {bestB}: {100 * best.Seeds.Average(s => s.WinRate):F1}% (mean over seeds)"));
         }
 
         results.Settings["wall time"] = string.Create(CultureInfo.InvariantCulture, $"{clock.Elapsed.TotalSeconds:F0} s");
@@ -118,6 +132,23 @@ public sealed class ArenaPipeline
         var drov = main.FirstOrDefault(a => a.IsDroV && a.Tau == 1 && a.Value == "per-example" && a.LearningRate is null) ?? main.FirstOrDefault(a => a.IsDroV);
         if (drov is null) return [];
         return main.Where(a => a != drov && (a.IsKto || a.Objective == "sft-pos")).Select(a => (drov.Name, a.Name)).ToList();
+    }
+
+    /// <summary>
+    /// With a τ or β sweep: DRO-V (per-example value) at its best τ against the paper's KTO (batch-mean labels)
+    /// at its best β, "best" meaning the highest mean win rate against SFT over seeds. Both are picked on the
+    /// evaluation prompts themselves, so the comparison is equally optimistic for both; null without a sweep.
+    /// </summary>
+    internal static (string A, string B)? BestStrengthPair(ArenaResults results)
+    {
+        if (!results.Algorithms.Any(a => a.Group == AlgorithmSpec.SweepGroup)) return null;
+        static double MeanWin(AlgorithmResult a) => a.Seeds.Select(s => s.Final.WinRateVsSft ?? double.NaN).DefaultIfEmpty(double.NaN).Average();
+        AlgorithmResult? Best(Func<AlgorithmResult, bool> family) => results.Algorithms
+            .Where(a => a.LearningRate is null && a.Group is AlgorithmSpec.MainGroup or AlgorithmSpec.SweepGroup && family(a) && double.IsFinite(MeanWin(a)))
+            .OrderByDescending(MeanWin).FirstOrDefault();
+        var dro = Best(a => a.Objective == "dro-v" && a.Value is null or "per-example");
+        var kto = Best(a => a.Objective == "kto" && a.KtoLabel == "batch-mean");
+        return dro is null || kto is null ? null : (dro.Name, kto.Name);
     }
 
     // ---------------------------------------------------------------- one seed

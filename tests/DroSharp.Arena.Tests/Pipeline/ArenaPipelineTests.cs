@@ -56,7 +56,9 @@ public sealed class ArenaPipelineTests : IDisposable
         Assert.Equal("sweep", results.Algorithms.Single(a => a.Name == "dro-v:tau=0.5").Group);
         Assert.Equal("value", results.Algorithms.Single(a => a.Name == "dro-v:value=shared").Group);
         Assert.Equal(0.5, results.Algorithms.Single(a => a.Name == "dro-v:tau=0.5").Regularisation);
-        Assert.Equal([("dro-v", "kto-paper"), ("dro-v", "sft-pos")], results.HeadToHead.Select(h => (h.A, h.B)));
+        Assert.Equal([("dro-v", "kto-paper"), ("dro-v", "sft-pos")], results.HeadToHead.Take(2).Select(h => (h.A, h.B)));
+        // Then, unless DRO-V's best τ is the default one, the best-strength pair.
+        Assert.Equal(ArenaPipeline.BestStrengthPair(results) == ("dro-v", "kto-paper") ? 2 : 3, results.HeadToHead.Count);
         Assert.All(results.HeadToHead, h => Assert.Equal(2, h.Seeds.Count));
         Assert.All(results.HeadToHead.SelectMany(h => h.Seeds), s => Assert.Equal(12, s.Wins + s.Ties + s.Losses));
         Assert.Contains(results.References, r => r.Name == "demonstrations");
@@ -125,6 +127,32 @@ public sealed class ArenaPipelineTests : IDisposable
         var labelled = File.ReadAllLines(Path.Combine(dir, "seed-7", "feedback_labels.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
         Assert.All(labelled, r => Assert.Equal(r.GetProperty("true_reward").GetDouble() > 0.1, r.GetProperty("label").GetBoolean()));
         Assert.Contains("feedback_labels.jsonl", File.ReadAllText(Path.Combine(dir, "seed-7", "runs", "kto-trl", "run.json")));
+    }
+
+    [Fact]
+    public void BestStrengthPair_PicksTheHighestMeanWinRateOfEachFamily()
+    {
+        static AlgorithmResult Arm(string name, string objective, double strength, string group, string? label, params double[] wins)
+        {
+            var a = new AlgorithmResult { Name = name, Objective = objective, Regularisation = strength, Group = group, KtoLabel = label, Value = objective == "dro-v" ? "per-example" : null };
+            foreach (double w in wins) a.Seeds.Add(new SeedResult { Final = new EvalMetrics { WinRateVsSft = w } });
+            return a;
+        }
+        var results = new ArenaResults
+        {
+            Task = "t",
+            Algorithms =
+            {
+                Arm("dro-v", "dro-v", 1, "main", null, 0.6, 0.62),
+                Arm("kto-paper", "kto", 5, "main", "batch-mean", 0.7, 0.7),
+                Arm("kto-trl", "kto", 0.1, "main", "labels", 0.9, 0.9), // not the paper's KTO family
+                Arm("dro-v:tau=0.1", "dro-v", 0.1, "sweep", null, 0.75, 0.73),
+                Arm("kto-paper:beta=1", "kto", 1, "sweep", "batch-mean", 0.71, 0.72),
+            },
+        };
+        Assert.Equal(("dro-v:tau=0.1", "kto-paper:beta=1"), ArenaPipeline.BestStrengthPair(results));
+        results.Algorithms.RemoveAll(a => a.Group == "sweep");
+        Assert.Null(ArenaPipeline.BestStrengthPair(results));
     }
 
     private static string WithoutTimings(ArenaResults results)
