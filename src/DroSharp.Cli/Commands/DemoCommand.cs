@@ -14,7 +14,7 @@ public static class DemoCommand
 
     public static Command Create()
     {
-        var output = new Option<string>("--out") { Description = $"Where the report and runs go (replaced on every demo run) [default: ./{DefaultOutput}].", DefaultValueFactory = _ => DefaultOutput };
+        var output = new Option<string>("--out") { Description = "Where the report and runs go (replaced on every demo run).", DefaultValueFactory = _ => DefaultOutput };
         var cmd = new Command("demo",
             "Run the whole pipeline once with embedded defaults — tokenizer, a tiny T5, SFT, simulated thumbs feedback on its samples, " +
             "DRO-V, KTO and SFT-on-positives trained on the same data, evaluation against the known reward — and print the win rates. A few minutes on a laptop CPU.");

@@ -38,24 +38,24 @@ public static class ExperimentCommand
         feedback.AcceptOnlyFromAmong("thumbs", "score");
         var center = Add(cmd, new Option<double?>("--feedback-center") { Description = "Rater centre c [default: the task's]." });
         var scale = Add(cmd, new Option<double?>("--feedback-scale") { Description = "Rater scale s [default: the task's]." });
-        var responses = Add(cmd, new Option<int>("--responses-per-prompt") { Description = $"Responses sampled from π_ref per training prompt [default: {Defaults.ResponsesPerPrompt}].", DefaultValueFactory = _ => Defaults.ResponsesPerPrompt });
-        var feedbackPrompts = Add(cmd, new Option<int>("--feedback-prompts") { Description = $"Training prompts with feedback [default: {Defaults.FeedbackPrompts}].", DefaultValueFactory = _ => Defaults.FeedbackPrompts });
-        var steps = Add(cmd, new Option<int>("--steps") { Description = $"Alignment steps per algorithm [default: {Defaults.Steps}].", DefaultValueFactory = _ => Defaults.Steps });
-        var lr = Add(cmd, new Option<double>("--lr") { Description = $"Alignment learning rate, policy and value [default: {Inv(Defaults.LearningRate)}].", DefaultValueFactory = _ => Defaults.LearningRate });
-        var batch = Add(cmd, new Option<int>("--batch-size") { Description = $"Alignment batch size [default: {Defaults.BatchSize}].", DefaultValueFactory = _ => Defaults.BatchSize });
-        var warmup = Add(cmd, new Option<int>("--warmup-steps") { Description = $"Alignment warmup steps [default: {Defaults.WarmupSteps}].", DefaultValueFactory = _ => Defaults.WarmupSteps });
-        var schedule = Add(cmd, new Option<string>("--schedule") { Description = $"Alignment LR after warmup: constant, linear or cosine [default: {Defaults.Schedule}].", DefaultValueFactory = _ => Defaults.Schedule });
-        var optimizer = Add(cmd, new Option<string>("--optimizer") { Description = $"adamw or adafactor [default: {Defaults.Optimizer}].", DefaultValueFactory = _ => Defaults.Optimizer });
-        var sftSteps = Add(cmd, new Option<int>("--sft-steps") { Description = $"SFT steps [default: {Defaults.SftSteps}].", DefaultValueFactory = _ => Defaults.SftSteps });
-        var sftLr = Add(cmd, new Option<double>("--sft-lr") { Description = $"SFT learning rate [default: {Inv(Defaults.SftLearningRate)}].", DefaultValueFactory = _ => Defaults.SftLearningRate });
-        var sftExamples = Add(cmd, new Option<int>("--sft-examples") { Description = $"Demonstrations for SFT [default: {Defaults.SftExamples}].", DefaultValueFactory = _ => Defaults.SftExamples });
-        var evalPrompts = Add(cmd, new Option<int>("--eval-prompts") { Description = $"Held-out evaluation prompts [default: {Defaults.EvalPrompts}].", DefaultValueFactory = _ => Defaults.EvalPrompts });
-        var curvePrompts = Add(cmd, new Option<int>("--curve-prompts") { Description = $"Evaluation prompts used for the curves during training [default: {Defaults.CurvePrompts}].", DefaultValueFactory = _ => Defaults.CurvePrompts });
-        var curveEvery = Add(cmd, new Option<int>("--curve-every") { Description = $"Steps between curve evaluations, 0 for none [default: {Defaults.CurveEvery}].", DefaultValueFactory = _ => Defaults.CurveEvery });
-        var dModel = Add(cmd, new Option<int>("--d-model") { Description = $"Model width [default: {Defaults.Model.DModel}].", DefaultValueFactory = _ => Defaults.Model.DModel });
-        var dFf = Add(cmd, new Option<int>("--d-ff") { Description = $"Feed-forward width [default: {Defaults.Model.DFf}].", DefaultValueFactory = _ => Defaults.Model.DFf });
-        var heads = Add(cmd, new Option<int>("--heads") { Description = $"Attention heads (d_kv = d_model / heads) [default: {Defaults.Model.Heads}].", DefaultValueFactory = _ => Defaults.Model.Heads });
-        var layers = Add(cmd, new Option<int>("--layers") { Description = $"Encoder and decoder layers each [default: {Defaults.Model.EncoderLayers}].", DefaultValueFactory = _ => Defaults.Model.EncoderLayers });
+        var responses = Add(cmd, new Option<int>("--responses-per-prompt") { Description = $"Responses sampled from π_ref per training prompt.", DefaultValueFactory = _ => Defaults.ResponsesPerPrompt });
+        var feedbackPrompts = Add(cmd, new Option<int>("--feedback-prompts") { Description = $"Training prompts with feedback.", DefaultValueFactory = _ => Defaults.FeedbackPrompts });
+        var steps = Add(cmd, new Option<int>("--steps") { Description = $"Alignment steps per algorithm.", DefaultValueFactory = _ => Defaults.Steps });
+        var lr = Add(cmd, new Option<double>("--lr") { Description = $"Alignment learning rate, policy and value.", DefaultValueFactory = _ => Defaults.LearningRate });
+        var batch = Add(cmd, new Option<int>("--batch-size") { Description = $"Alignment batch size.", DefaultValueFactory = _ => Defaults.BatchSize });
+        var warmup = Add(cmd, new Option<int>("--warmup-steps") { Description = $"Alignment warmup steps.", DefaultValueFactory = _ => Defaults.WarmupSteps });
+        var schedule = Add(cmd, new Option<string>("--schedule") { Description = $"Alignment LR after warmup: constant, linear or cosine.", DefaultValueFactory = _ => Defaults.Schedule });
+        var optimizer = Add(cmd, new Option<string>("--optimizer") { Description = $"adamw or adafactor.", DefaultValueFactory = _ => Defaults.Optimizer });
+        var sftSteps = Add(cmd, new Option<int>("--sft-steps") { Description = $"SFT steps.", DefaultValueFactory = _ => Defaults.SftSteps });
+        var sftLr = Add(cmd, new Option<double>("--sft-lr") { Description = $"SFT learning rate.", DefaultValueFactory = _ => Defaults.SftLearningRate });
+        var sftExamples = Add(cmd, new Option<int>("--sft-examples") { Description = $"Demonstrations for SFT.", DefaultValueFactory = _ => Defaults.SftExamples });
+        var evalPrompts = Add(cmd, new Option<int>("--eval-prompts") { Description = $"Held-out evaluation prompts.", DefaultValueFactory = _ => Defaults.EvalPrompts });
+        var curvePrompts = Add(cmd, new Option<int>("--curve-prompts") { Description = $"Evaluation prompts used for the curves during training.", DefaultValueFactory = _ => Defaults.CurvePrompts });
+        var curveEvery = Add(cmd, new Option<int>("--curve-every") { Description = $"Steps between curve evaluations, 0 for none.", DefaultValueFactory = _ => Defaults.CurveEvery });
+        var dModel = Add(cmd, new Option<int>("--d-model") { Description = $"Model width.", DefaultValueFactory = _ => Defaults.Model.DModel });
+        var dFf = Add(cmd, new Option<int>("--d-ff") { Description = $"Feed-forward width.", DefaultValueFactory = _ => Defaults.Model.DFf });
+        var heads = Add(cmd, new Option<int>("--heads") { Description = $"Attention heads (d_kv = d_model / heads).", DefaultValueFactory = _ => Defaults.Model.Heads });
+        var layers = Add(cmd, new Option<int>("--layers") { Description = $"Encoder and decoder layers each.", DefaultValueFactory = _ => Defaults.Model.EncoderLayers });
         var keep = Add(cmd, new Option<bool>("--keep-checkpoints") { Description = "Keep the intermediate checkpoints after the curves are evaluated (final/ is always kept)." });
 
         cmd.SetAction(parse =>
@@ -162,6 +162,4 @@ public static class ExperimentCommand
         cmd.Options.Add(option);
         return option;
     }
-
-    private static string Inv(double v) => v.ToString("G", CultureInfo.InvariantCulture);
 }
