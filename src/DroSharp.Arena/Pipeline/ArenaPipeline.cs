@@ -6,6 +6,7 @@ using DroSharp.Alignment.Data;
 using DroSharp.Alignment.Training;
 using DroSharp.Arena.Reports;
 using DroSharp.Arena.Tasks;
+using DroSharp.Models.Generation;
 using DroSharp.Models.T5;
 using DroSharp.Tensors;
 using DroSharp.Text;
@@ -321,7 +322,7 @@ public sealed class ArenaPipeline
         var prompts = _task.SamplePrompts(new DeterministicRandom(Mix(seed, 3)), _config.FeedbackPrompts)
             .SelectMany(p => Enumerable.Repeat(p, _config.ResponsesPerPrompt)).ToList();
         var sampler = new PolicyEvaluator(_task, tokenizer, reference, prompts, _task.MaxCompletionTokens + 1, _config.GenerationBatchSize);
-        var ids = sampler.Generate(reference, new DroSharp.Models.Generation.GenerationOptions { Greedy = false, Temperature = 1f, MaxNewTokens = _task.MaxCompletionTokens + 1 }, Mix(seed, 4));
+        var ids = sampler.Generate(reference, new GenerationOptions { Greedy = false, Temperature = 1f, MaxNewTokens = _task.MaxCompletionTokens + 1 }, Mix(seed, 4));
         var threshold = _config.Threshold(_task);
         var rater = new DeterministicRandom(Mix(seed, 5));
         var rows = new List<Dictionary<string, object>>(prompts.Count);
