@@ -43,6 +43,8 @@ public static class Program
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(TokenizerCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ExperimentCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
         return root;
     }
 }

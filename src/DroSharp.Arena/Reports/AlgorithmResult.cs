@@ -5,5 +5,29 @@ public sealed class AlgorithmResult
 {
     public string Name { get; set; } = "";
 
+    /// <summary>Human description of the settings (e.g. "DRO-V, τ = 1, value per-example"), if known.</summary>
+    public string? Description { get; set; }
+
+    /// <summary>Trainer objective (<c>dro-v</c>, <c>kto</c>, <c>sft-pos</c>…); null for the SFT baseline.</summary>
+    public string? Objective { get; set; }
+
+    /// <summary>τ of DRO/RPO or β of KTO, when the objective has one.</summary>
+    public double? Regularisation { get; set; }
+
+    /// <summary>DRO-V value parameterisation (<c>per-example</c>, <c>single</c>, <c>shared</c>).</summary>
+    public string? Value { get; set; }
+
+    /// <summary>KTO labels (<c>labels</c>, <c>batch-mean</c>).</summary>
+    public string? KtoLabel { get; set; }
+
+    /// <summary>This algorithm's learning rate when it differs from the experiment's shared one.</summary>
+    public double? LearningRate { get; set; }
+
+    /// <summary>
+    /// Which part of the report shows it: null or <c>main</c> (the main table and the curves),
+    /// <c>sweep</c> (the τ/β table), <c>value</c> (the value ablation).
+    /// </summary>
+    public string? Group { get; set; }
+
     public List<SeedResult> Seeds { get; set; } = [];
 }

@@ -23,6 +23,9 @@ public sealed class ArenaResults
     /// <summary>One entry per algorithm, in the order the report shows them. The SFT baseline is one of them.</summary>
     public List<AlgorithmResult> Algorithms { get; set; } = [];
 
+    /// <summary>Direct comparisons between two algorithms (e.g. DRO-V against KTO), per seed.</summary>
+    public List<HeadToHeadResult> HeadToHead { get; set; } = [];
+
     /// <summary>A few example completions on evaluation prompts.</summary>
     public List<SampleCompletion> Samples { get; set; } = [];
 }

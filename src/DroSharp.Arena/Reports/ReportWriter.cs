@@ -60,10 +60,10 @@ public static class ReportWriter
             $"Training objective averaged between evaluations; {band}.",
             "loss", p => p.Loss, []);
 
-        if (results.Algorithms.Any(a => a.Seeds.Any(s => s.Final.Kl is double kl && double.IsFinite(kl))))
+        if (MainAlgorithms(results).Any(a => a.Seeds.Any(s => s.Final.Kl is double kl && double.IsFinite(kl))))
         {
             var scatter = new SvgPlot($"Reward against KL(π‖π_ref) ({results.Task})", "KL(π‖π_ref) (nats)", "mean reward (sampled)");
-            foreach (var alg in results.Algorithms)
+            foreach (var alg in MainAlgorithms(results))
             {
                 var seeds = alg.Seeds.Where(s => s.Final.Kl is double kl && double.IsFinite(kl) && double.IsFinite(s.Final.SampledReward)).ToList();
                 if (seeds.Count == 0) continue;
@@ -78,6 +78,31 @@ public static class ReportWriter
             foreach (var line in rewardLines) scatter.Add(line);
             plots.Add(new ReportPlot("reward_vs_kl.svg", "Reward against KL",
                 "Final evaluation: mean over seeds; bars: ± 1 standard deviation over seeds. Up and to the left is better.", scatter));
+        }
+
+        var families = SweepFamilies(results);
+        if (families.Count > 0)
+        {
+            var sweep = new SvgPlot($"Reward against KL across τ and β ({results.Task})", "KL(π‖π_ref) (nats)", "mean reward (sampled)");
+            foreach (var (family, arms) in families)
+            {
+                var points = arms.Select(a => (Arm: a, Kl: Finals(a, f => f.Kl), Reward: Finals(a, f => f.SampledReward)))
+                    .Where(p => p.Kl.Length > 0 && p.Reward.Length > 0).ToList();
+                if (points.Count == 0) continue;
+                var kl = points.Select(p => ArenaStatistics.MeanAndStd(p.Kl)).ToList();
+                var reward = points.Select(p => ArenaStatistics.MeanAndStd(p.Reward)).ToList();
+                sweep.Add(new PlotSeries(family, kl.Select(k => k.Mean).ToArray(), reward.Select(r => r.Mean).ToArray()) { Markers = false });
+                for (int i = 0; i < points.Count; i++)
+                    sweep.Add(new PlotPoint(RegularisationLabel(points[i].Arm), kl[i].Mean, reward[i].Mean)
+                    {
+                        Group = family,
+                        XError = kl[i].Count > 1 ? kl[i].Std : null,
+                        YError = reward[i].Count > 1 ? reward[i].Std : null,
+                    });
+            }
+            foreach (var line in rewardLines) sweep.Add(line);
+            plots.Add(new ReportPlot("reward_vs_kl_sweep.svg", "Reward against KL across τ (DRO) and β (KTO)",
+                "Final evaluation of each regularisation strength: mean over seeds; bars: ± 1 standard deviation over seeds. Smaller τ or β lets the policy move further from π_ref.", sweep));
         }
         return plots;
     }
@@ -96,7 +121,7 @@ public static class ReportWriter
         md.Append(Inv($"Final evaluation on {prompts} held-out prompts. Each cell is the mean ± standard deviation over seeds; with a single seed, the value and its standard error over prompts where known. Win rate: the policy's sample against the SFT policy's sample on the same prompt, ties ½.\n\n"));
         md.Append("| algorithm | seeds | reward (sampled) | reward (greedy) | win rate vs SFT | KL(π‖π_ref) |\n");
         md.Append("|---|---:|---:|---:|---:|---:|\n");
-        foreach (var alg in results.Algorithms)
+        foreach (var alg in MainAlgorithms(results))
         {
             var finals = alg.Seeds.Select(s => s.Final).ToList();
             md.Append("| ").Append(Cell(alg.Name))
@@ -115,6 +140,14 @@ public static class ReportWriter
               .Append(string.Join(" · ", results.References.Select(r => $"{Cell(r.Name)} {Number(r.Value)}")))
               .Append("\n\n");
         }
+        var described = results.Algorithms.Where(a => !string.IsNullOrWhiteSpace(a.Description)).ToList();
+        if (described.Count > 0)
+        {
+            md.Append("Algorithms: ").Append(string.Join("; ", described.Select(a => $"`{a.Name}` {Cell(a.Description!)}"))).Append(".\n\n");
+        }
+        RenderHeadToHead(md, results);
+        RenderSweeps(md, results);
+        RenderValueAblation(md, results);
 
         if (plots.Count > 0)
         {
@@ -147,12 +180,111 @@ public static class ReportWriter
         return md.ToString();
     }
 
+    /// <summary>Algorithms of the main table and the curves: group null or "main".</summary>
+    private static IEnumerable<AlgorithmResult> MainAlgorithms(ArenaResults results)
+        => results.Algorithms.Where(a => a.Group is null or "main");
+
+    /// <summary>
+    /// Arms that differ only in τ or β, grouped (objective, value mode, KTO labels), each family sorted by
+    /// strength; only families with at least two strengths and at least one arm of the "sweep" group.
+    /// </summary>
+    internal static List<(string Family, List<AlgorithmResult> Arms)> SweepFamilies(ArenaResults results)
+    {
+        var families = new List<(string, List<AlgorithmResult>)>();
+        foreach (var g in results.Algorithms
+                     .Where(a => a.Objective is not null && a.Regularisation is not null && (a.Group is null or "main" or "sweep"))
+                     .GroupBy(a => (a.Objective, a.Value, a.KtoLabel, a.LearningRate)))
+        {
+            var arms = g.OrderBy(a => a.Regularisation).ToList();
+            if (arms.Select(a => a.Regularisation).Distinct().Count() < 2 || !arms.Any(a => a.Group == "sweep")) continue;
+            families.Add((FamilyName(arms[0]), arms));
+        }
+        return families;
+    }
+
+    private static string FamilyName(AlgorithmResult a) => a.Objective switch
+    {
+        "kto" => a.KtoLabel == "batch-mean" ? "KTO (batch-mean labels)" : "KTO (thumbs labels)",
+        "dro-v" => a.Value is null or "per-example" ? "DRO-V" : $"DRO-V ({a.Value} value)",
+        _ => a.Objective!.ToUpperInvariant(),
+    };
+
+    private static string RegularisationLabel(AlgorithmResult a)
+        => (a.Objective == "kto" ? "β=" : "τ=") + a.Regularisation!.Value.ToString("0.###", CultureInfo.InvariantCulture);
+
+    private static double[] Finals(AlgorithmResult a, Func<EvalMetrics, double?> metric)
+        => a.Seeds.Select(s => metric(s.Final)).Where(v => v is double d && double.IsFinite(d)).Select(v => v!.Value).ToArray();
+
+    private static void RenderHeadToHead(StringBuilder md, ArenaResults results)
+    {
+        if (results.HeadToHead.Count == 0) return;
+        md.Append("## Head to head\n\n");
+        md.Append("Win rate of the first algorithm's sample over the second's on the same held-out prompt (ties ½): mean ± standard deviation over seeds; with one seed, the standard error over prompts.\n\n");
+        md.Append("| comparison | win rate | per seed |\n|---|---:|---|\n");
+        foreach (var h in results.HeadToHead)
+        {
+            string perSeed = string.Join(", ", h.Seeds.Select(s => (100 * s.WinRate).ToString("0.0", CultureInfo.InvariantCulture) + "%"));
+            md.Append("| ").Append(Cell(h.A)).Append(" vs ").Append(Cell(h.B)).Append(" | ")
+              .Append(Summary(h.Seeds.Select(s => (double?)s.WinRate).ToList(), h.Seeds.Select(s => (double?)s.StandardError).ToList(), percent: true))
+              .Append(" | ").Append(perSeed).Append(" |\n");
+        }
+        md.Append('\n');
+    }
+
+    private static void RenderSweeps(StringBuilder md, ArenaResults results)
+    {
+        var families = SweepFamilies(results);
+        if (families.Count == 0) return;
+        md.Append("## Regularisation: τ (DRO) and β (KTO)\n\n");
+        md.Append("Each cell: mean ± standard deviation over seeds. See the plot `reward_vs_kl_sweep.svg` below.\n\n");
+        foreach (var (family, arms) in families)
+        {
+            md.Append("### ").Append(family).Append("\n\n");
+            md.Append("| strength | algorithm | win rate vs SFT | reward (sampled) | reward (greedy) | KL(π‖π_ref) |\n|---|---|---:|---:|---:|---:|\n");
+            foreach (var a in arms) AppendMetricsRow(md, RegularisationLabel(a), a);
+            md.Append('\n');
+        }
+    }
+
+    private static void RenderValueAblation(StringBuilder md, ArenaResults results)
+    {
+        if (!results.Algorithms.Any(a => a.Group == "value")) return;
+        var main = results.Algorithms.FirstOrDefault(a => a.Objective == "dro-v" && a.Group is null or "main" && a.Value is null or "per-example" && a.LearningRate is null);
+        double? tau = main?.Regularisation;
+        var arms = results.Algorithms.Where(a => a.Objective == "dro-v" && a.Regularisation == tau && a.LearningRate == main?.LearningRate && (a.Group is "value" || a == main)).ToList();
+        AlgorithmResult? Find(string value) => arms.FirstOrDefault(a => (a.Value ?? "per-example") == value);
+        string Cell2(AlgorithmResult? a) => a is null ? "—" : $"{Summary(a.Seeds.Select(s => s.Final.WinRateVsSft).ToList(), a.Seeds.Select(s => s.Final.WinRateStandardError).ToList(), percent: true)} (`{a.Name}`)";
+        md.Append("## Value ablation (DRO-V)\n\n");
+        md.Append("The paper's parameter-sharing ablation: win rate against SFT, mean ± standard deviation over seeds. ")
+          .Append("Two networks: the value has its own T5 encoder (`per-example`) or is one learned scalar (`single`); one network: a value head on the policy's own encoder (`shared`). ")
+          .Append("A single scalar shares no parameters with the policy, so the one-network, one-value cell is the same model as the two-network one.\n\n");
+        md.Append("| | one value per example | one value per batch |\n|---|---|---|\n");
+        md.Append("| two networks | ").Append(Cell2(Find("per-example"))).Append(" | ").Append(Cell2(Find("single"))).Append(" |\n");
+        md.Append("| one network | ").Append(Cell2(Find("shared"))).Append(" | (same as two networks) |\n\n");
+        md.Append("| algorithm | win rate vs SFT | reward (sampled) | reward (greedy) | KL(π‖π_ref) |\n|---|---:|---:|---:|---:|\n");
+        foreach (var a in arms) AppendMetricsRow(md, null, a);
+        md.Append('\n');
+    }
+
+    private static void AppendMetricsRow(StringBuilder md, string? firstCell, AlgorithmResult a)
+    {
+        var finals = a.Seeds.Select(s => s.Final).ToList();
+        md.Append("| ");
+        if (firstCell is not null) md.Append(Cell(firstCell)).Append(" | ");
+        md.Append(Cell(a.Name))
+          .Append(" | ").Append(Summary(finals.Select(f => f.WinRateVsSft).ToList(), finals.Select(f => f.WinRateStandardError).ToList(), percent: true))
+          .Append(" | ").Append(Summary(finals.Select(f => (double?)f.SampledReward).ToList(), null, percent: false))
+          .Append(" | ").Append(Summary(finals.Select(f => f.GreedyReward).ToList(), null, percent: false))
+          .Append(" | ").Append(Summary(finals.Select(f => f.Kl).ToList(), finals.Select(f => f.KlStandardError).ToList(), percent: false))
+          .Append(" |\n");
+    }
+
     private static void AddCurvePlot(List<ReportPlot> plots, ArenaResults results, string fileName, string heading, string caption,
         string yLabel, Func<CurvePoint, double?> metric, IReadOnlyList<ReferenceLine> references)
     {
-        if (!results.Algorithms.Any(a => a.Seeds.Any(s => s.Curve.Any(p => metric(p).HasValue)))) return;
+        if (!MainAlgorithms(results).Any(a => a.Seeds.Any(s => s.Curve.Any(p => metric(p).HasValue)))) return;
         var plot = new SvgPlot($"{heading} ({results.Task})", "training step", yLabel);
-        foreach (var alg in results.Algorithms)
+        foreach (var alg in MainAlgorithms(results))
         {
             var steps = alg.Seeds.SelectMany(s => s.Curve).Where(p => metric(p).HasValue).Select(p => p.Step).Distinct().Order().ToArray();
             if (steps.Length == 0)

@@ -63,6 +63,13 @@ public static class ResultsJson
         if (results.References is null) throw new FormatException($"{source}: field 'references' is null");
         if (results.Algorithms is null) throw new FormatException($"{source}: field 'algorithms' is null");
         if (results.Samples is null) throw new FormatException($"{source}: field 'samples' is null");
+        if (results.HeadToHead is null) throw new FormatException($"{source}: field 'head_to_head' is null");
+        for (int i = 0; i < results.HeadToHead.Count; i++)
+        {
+            var h = results.HeadToHead[i];
+            if (h is null || string.IsNullOrWhiteSpace(h.A) || string.IsNullOrWhiteSpace(h.B)) throw new FormatException($"{source}: head_to_head[{i}] needs 'a' and 'b'");
+            if (h.Seeds is null || h.Seeds.Any(s => s is null)) throw new FormatException($"{source}: head_to_head[{i}] ('{h.A}' vs '{h.B}'): field 'seeds' is null or holds null");
+        }
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (int a = 0; a < results.Algorithms.Count; a++)
         {

@@ -1,0 +1,25 @@
+using DroSharp.Arena.Pipeline;
+
+namespace DroSharp.Arena.Tests.Pipeline;
+
+/// <summary>An experiment small enough to run in a test: a 1+1-layer, d_model 16 T5, a handful of steps and prompts.</summary>
+internal static class TinyExperiment
+{
+    public static readonly ModelSize Model = new() { DModel = 16, DFf = 32, DKv = 8, Heads = 2, EncoderLayers = 1, DecoderLayers = 1 };
+
+    public static ExperimentConfig Config(string directory, string algorithms = "dro-v,kto-paper,sft-pos", params ulong[] seeds) => new()
+    {
+        Task = "arithmetic",
+        Algorithms = AlgorithmSpec.ParseList(algorithms),
+        Seeds = seeds.Length == 0 ? [7] : seeds,
+        OutputDirectory = directory,
+        Model = Model,
+        SftExamples = 64, SftSteps = 8, SftBatchSize = 8, SftWarmupSteps = 2, SftLearningRate = 3e-3,
+        // Thumbs up with probability σ(r / 0.1): at least ½ for every response, so SFT-on-positives has enough rows.
+        FeedbackPrompts = 32, FeedbackCenter = 0.0, FeedbackScale = 0.1,
+        Steps = 4, BatchSize = 8, WarmupSteps = 1,
+        EvalPrompts = 12, CurvePrompts = 6, CurveEvery = 2, GenerationBatchSize = 8, SampleCount = 1,
+    };
+
+    public static string NewDirectory() => Path.Combine(Path.GetTempPath(), "drosharp-arena-pipeline-" + Guid.NewGuid().ToString("N"));
+}
