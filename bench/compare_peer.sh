@@ -6,8 +6,10 @@
 #   bench/compare_peer.sh [path/to/t5_peer.py]       (default: ../shared/peer/t5_peer.py)
 #   ROUNDS=3 STEPS=5 bench/compare_peer.sh            (rounds alternate ours/peer; medians are reported)
 #
-# Needs Debian's PyTorch for the peer: apt-get install -y python3-torch (it is run with /usr/bin/python3,
-# in its fastest setting, --threads 1). Nothing in the build or the tests needs this script.
+# Needs Debian's PyTorch with OpenBLAS for the peer: apt-get install -y python3-torch libopenblas0-pthread
+# (without OpenBLAS, Debian's torch falls back to the reference BLAS and is ~20x slower: not a fair peer).
+# The peer runs with /usr/bin/python3 in its fastest setting, --threads 1. Nothing in the build or the tests
+# needs this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEER=${1:-../shared/peer/t5_peer.py}
@@ -15,6 +17,9 @@ ROUNDS=${ROUNDS:-1}
 STEPS=${STEPS:-5}
 [ -f "$PEER" ] || { echo "peer script $PEER not found" >&2; exit 1; }
 /usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "the peer needs python3-torch (apt-get install -y python3-torch)" >&2; exit 1; }
+if ! readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null | grep -q openblas; then
+  echo "libblas.so.3 is not OpenBLAS: install libopenblas0-pthread so the peer runs at its real speed" >&2; exit 1
+fi
 dotnet build src/DroSharp.Cli -c Release -v q -nologo >/dev/null
 DRO="dotnet src/DroSharp.Cli/bin/Release/net10.0/dro.dll"
 tmp=$(mktemp -d)
