@@ -119,7 +119,8 @@ public sealed class AlignmentTrainer : IDisposable
         using var policyTape = new Tape();
         using var valueTape = new Tape();
         using var metricsFile = new StreamWriter(_run.MetricsFile, append: true);
-        var progress = new ProgressReporter(Console.Error, !Console.IsErrorRedirected, step, totalSteps);
+        // A redrawn bar only when the log is this terminal's stderr; plain lines otherwise (files, CI, library callers).
+        var progress = new ProgressReporter(_log, ReferenceEquals(_log, Console.Error) && !Console.IsErrorRedirected, step, totalSteps);
         var windowClock = Stopwatch.StartNew();
         string? lastCheckpoint = _run.Checkpoints().LastOrDefault().Directory;
         IReadOnlyDictionary<string, double> lastMetrics = new Dictionary<string, double>();

@@ -1,3 +1,4 @@
+using DroSharp.Models.Checkpoints;
 using System.Globalization;
 using System.Text;
 

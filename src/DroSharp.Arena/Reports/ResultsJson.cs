@@ -1,3 +1,4 @@
+using DroSharp.Models.Checkpoints;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
