@@ -10,19 +10,32 @@ namespace DroSharp.Models.Tests.T5;
 /// <summary>
 /// The t5-tiny golden files (computed by the PyTorch peer in float64): encoder output, logits,
 /// per-token and per-sequence log-probs, values, the DRO-V loss, and its gradient for every policy
-/// and value parameter, each within 3e-5 of the reference tensor's largest magnitude.
+/// and value parameter, each within 3e-5 of the reference tensor's largest magnitude. Two models:
+/// t5-tiny (v1.1: gated-gelu, untied head) and t5-tiny-v1 (v1.0: ReLU, tied head with the
+/// d_model^-0.5 rescale, inner dim ≠ d_model, more decoder than encoder layers).
 /// </summary>
-public sealed class T5GoldenTests : IDisposable
+public sealed class T5GoldenTests
 {
     private const double Tolerance = 3e-5;
-    private readonly SafetensorsReader _expected = SafetensorsReader.Open(Path.Combine(CheckpointTestFiles.TinyFixture, "expected.safetensors"));
-    private readonly GoldenInputs _inputs = GoldenInputs.Load(Path.Combine(CheckpointTestFiles.TinyFixture, "inputs.json"));
+    private SafetensorsReader _expected = null!;
+    private GoldenInputs _inputs = null!;
+    private string _fixture = "";
 
-    public void Dispose() => _expected.Dispose();
+    public static TheoryData<string> Fixtures => new() { "t5-tiny", "t5-tiny-v1" };
 
-    [Fact]
-    public void RelativePositionBucketsMatch()
+    private void Open(string name)
     {
+        _fixture = Path.Combine(Path.GetDirectoryName(CheckpointTestFiles.TinyFixture)!, name);
+        _expected = SafetensorsReader.Open(Path.Combine(_fixture, "expected.safetensors"));
+        _inputs = GoldenInputs.Load(Path.Combine(_fixture, "inputs.json"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void RelativePositionBucketsMatch(string fixture)
+    {
+        Open(fixture);
+        using var _ = _expected;
         var rel = _expected.ReadInt64("buckets.relative_position");
         var bi = _expected.ReadInt64("buckets.bidirectional");
         var uni = _expected.ReadInt64("buckets.unidirectional");
@@ -33,12 +46,15 @@ public sealed class T5GoldenTests : IDisposable
         }
     }
 
-    [Fact]
-    public void ForwardAndDroGradientsMatchPyTorch()
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void ForwardAndDroGradientsMatchPyTorch(string fixture)
     {
-        using var policy = T5ModelFiles.LoadPolicy(CheckpointTestFiles.TinyFixture);
+        Open(fixture);
+        using var _ = _expected;
+        using var policy = T5ModelFiles.LoadPolicy(_fixture);
         using var value = new T5ValueModel(policy.Config);
-        using (var src = SafetensorsReader.Open(Path.Combine(CheckpointTestFiles.TinyFixture, "value.safetensors")))
+        using (var src = SafetensorsReader.Open(Path.Combine(_fixture, "value.safetensors")))
             StateDictLoader.Load(src, value.Parameters.All);
         using var batch = _inputs.ToBatch(policy);
         int b = batch.Size;
