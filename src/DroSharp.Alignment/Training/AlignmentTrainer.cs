@@ -200,7 +200,9 @@ public sealed class AlignmentTrainer : IDisposable
         {
             var eval = Evaluate(policyTape, valueTape);
             WriteMetrics(metricsFile, step, eval);
-            foreach (var kv in eval) ((Dictionary<string, double>)(lastMetrics = new Dictionary<string, double>(lastMetrics)))[kv.Key] = kv.Value;
+            var merged = new Dictionary<string, double>(lastMetrics);
+            foreach (var (k, v) in eval) merged[k] = v;
+            lastMetrics = merged;
         }
         lastCheckpoint = SaveCheckpoint(step, sampler, tokensSeen, elapsedBefore + clock.Elapsed.TotalSeconds,
                     new TrainingCheckpoint.LogWindow(window.ExportEntries(), windowLoss, windowCount, windowTokens));
