@@ -403,24 +403,8 @@ public sealed class AlignmentTrainer : IDisposable
         }
     }
 
-    private double[] ScoreRows(T5ForConditionalGeneration model, TrainingRow[] rows)
-    {
-        var result = new double[rows.Length];
-        int chunk = Math.Max(_o.BatchSize, 16);
-        using var tape = new Tape(recording: false);
-        for (int s = 0; s < rows.Length; s += chunk)
-        {
-            int n = Math.Min(chunk, rows.Length - s);
-            using var batch = Seq2SeqBatch.Create(rows.Skip(s).Take(n).Select(r => r.Prompt).ToList(), rows.Skip(s).Take(n).Select(r => r.Completion).ToList(), model.PadId, model.DecoderStartId);
-            using (tape.Activate())
-            {
-                var lp = model.SequenceLogProbs(batch, _o.LengthNormalize);
-                for (int i = 0; i < n; i++) result[s + i] = lp[i];
-            }
-            tape.Reset();
-        }
-        return result;
-    }
+    private double[] ScoreRows(T5ForConditionalGeneration model, TrainingRow[] rows) =>
+        model.ScoreSequences(rows.Select(r => r.Prompt).ToArray(), rows.Select(r => r.Completion).ToArray(), Math.Max(_o.BatchSize, 16), _o.LengthNormalize);
 
     private static string Fingerprint(TrainingRow[] rows)
     {
@@ -579,8 +563,8 @@ public sealed class AlignmentTrainer : IDisposable
                 prompts.Add(rows[i].Prompt);
                 completions.Add(rows[KtoObjective.MismatchedCompletionIndex(i, b)].Completion);
             }
-            misPolicy = ScoreNoGrad(_policy, prompts, completions);
-            misRef = ScoreNoGrad(_reference!, prompts, completions);
+            misPolicy = _policy.ScoreSequences(prompts, completions, b, _o.LengthNormalize);
+            misRef = _reference!.ScoreSequences(prompts, completions, b, _o.LengthNormalize);
         }
         bool allLabels = rows.All(r => r.Label is not null);
         return new ObjectiveBatch
@@ -596,19 +580,6 @@ public sealed class AlignmentTrainer : IDisposable
             TokenCounts = batch.ResponseLengths.ToArray(),
             Pairs = pairs,
         };
-    }
-
-    private double[] ScoreNoGrad(T5ForConditionalGeneration model, List<int[]> prompts, List<int[]> completions)
-    {
-        using var tape = new Tape(recording: false);
-        using var batch = Seq2SeqBatch.Create(prompts, completions, model.PadId, model.DecoderStartId);
-        using (tape.Activate())
-        {
-            var lp = model.SequenceLogProbs(batch, _o.LengthNormalize);
-            var r = new double[prompts.Count];
-            for (int i = 0; i < r.Length; i++) r[i] = lp[i];
-            return r;
-        }
     }
 
     // ---------------------------------------------------------------- evaluation, logging, saving

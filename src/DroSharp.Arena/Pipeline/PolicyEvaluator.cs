@@ -104,24 +104,8 @@ public sealed class PolicyEvaluator
     }
 
     /// <summary>log π(y|x) summed over the response tokens, for every prompt with its response, no gradient.</summary>
-    internal double[] SequenceLogProbs(T5ForConditionalGeneration model, IReadOnlyList<int[]> responses)
-    {
-        var result = new double[responses.Count];
-        using var tape = new Tape(recording: false);
-        for (int start = 0; start < responses.Count; start += _batchSize)
-        {
-            int n = Math.Min(_batchSize, responses.Count - start);
-            var chunkResponses = Enumerable.Range(start, n).Select(i => responses[i]).ToList();
-            using var batch = Seq2SeqBatch.Create(_promptIds.Skip(start).Take(n).ToList(), chunkResponses, model.PadId, model.DecoderStartId);
-            using (tape.Activate())
-            {
-                var lp = model.SequenceLogProbs(batch);
-                for (int i = 0; i < n; i++) result[start + i] = lp[i];
-            }
-            tape.Reset();
-        }
-        return result;
-    }
+    internal double[] SequenceLogProbs(T5ForConditionalGeneration model, IReadOnlyList<int[]> responses) =>
+        model.ScoreSequences(_promptIds.Take(responses.Count).ToList(), responses, _batchSize);
 
     private string Decode(int[] ids) => _tokenizer.Decode(ids, skipSpecialTokens: true);
 }

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using DroSharp.Alignment.Data;
-using DroSharp.Models.T5;
-using DroSharp.Tensors.Autograd;
 
 namespace DroSharp.Cli.Commands;
 
@@ -27,20 +25,10 @@ public static class ScoreCommand
             var rows = FeedbackFileReader.Read(file).ConvertFor(DataRequirement.Completions, "scoring").Examples;
             var pairs = rows.Select(r => (Prompt: ModelDirectory.Ids(r.Prompt, tokenizer, file, r.Line, "prompt"),
                                           Completion: ModelDirectory.Ids(r.Completion, tokenizer, file, r.Line, "completion"))).ToList();
-            using var tape = new Tape(recording: false);
+            var logprobs = policy.ScoreSequences(pairs.Select(p => p.Prompt).ToList(), pairs.Select(p => p.Completion).ToList(), bs);
             using var writer = new StreamWriter(outPath);
-            for (int s = 0; s < pairs.Count; s += bs)
-            {
-                var chunk = pairs.Skip(s).Take(bs).ToList();
-                using var b = Seq2SeqBatch.Create(chunk.Select(c => c.Prompt).ToList(), chunk.Select(c => c.Completion).ToList(), policy.PadId, policy.DecoderStartId);
-                using (tape.Activate())
-                {
-                    var lp = policy.SequenceLogProbs(b);
-                    for (int i = 0; i < chunk.Count; i++)
-                        writer.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["index"] = s + i, ["logprob"] = (double)lp[i], ["num_tokens"] = chunk[i].Completion.Length }));
-                }
-                tape.Reset();
-            }
+            for (int i = 0; i < pairs.Count; i++)
+                writer.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["index"] = i, ["logprob"] = logprobs[i], ["num_tokens"] = pairs[i].Completion.Length }));
             Console.Error.WriteLine($"scored {pairs.Count} rows into {outPath}");
             return 0;
         });

@@ -87,5 +87,32 @@ public sealed class T5ForConditionalGeneration : IDisposable
         return Ops.Mul(sum, inv);
     }
 
+    /// <summary>
+    /// log π(completionᵢ | promptᵢ) for every pair, no gradient, scored <paramref name="batchSize"/>
+    /// pairs at a time on a non-recording tape (same sums as <see cref="SequenceLogProbs"/>).
+    /// </summary>
+    public double[] ScoreSequences(IReadOnlyList<int[]> prompts, IReadOnlyList<int[]> completions, int batchSize, bool lengthNormalize = false)
+    {
+        if (prompts.Count != completions.Count) throw new ArgumentException($"{prompts.Count} prompts but {completions.Count} completions");
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), $"batch size {batchSize} must be at least 1");
+        var result = new double[prompts.Count];
+        using var tape = new Tensors.Autograd.Tape(recording: false);
+        for (int start = 0; start < prompts.Count; start += batchSize)
+        {
+            int n = Math.Min(batchSize, prompts.Count - start);
+            var p = new int[n][];
+            var c = new int[n][];
+            for (int i = 0; i < n; i++) { p[i] = prompts[start + i]; c[i] = completions[start + i]; }
+            using var batch = Seq2SeqBatch.Create(p, c, PadId, DecoderStartId);
+            using (tape.Activate())
+            {
+                var lp = SequenceLogProbs(batch, lengthNormalize);
+                for (int i = 0; i < n; i++) result[start + i] = lp[i];
+            }
+            tape.Reset();
+        }
+        return result;
+    }
+
     public void Dispose() => Parameters.Dispose();
 }
