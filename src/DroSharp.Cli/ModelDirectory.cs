@@ -1,5 +1,5 @@
 using DroSharp.Alignment.Data;
-using DroSharp.Models.T5;
+using DroSharp.Models;
 using DroSharp.Text;
 
 namespace DroSharp.Cli;
@@ -7,9 +7,9 @@ namespace DroSharp.Cli;
 /// <summary>Loads a model directory's pieces for the commands, turning format problems into one-line user errors.</summary>
 internal static class ModelDirectory
 {
-    public static T5ForConditionalGeneration LoadPolicy(string dir)
+    public static IPolicyModel LoadPolicy(string dir)
     {
-        try { return T5ModelFiles.LoadPolicy(dir); }
+        try { return ModelFamilies.LoadPolicy(dir); }
         catch (ArgumentException e) { throw new UserErrorException($"{dir}: {e.Message}"); }
     }
 
@@ -22,14 +22,24 @@ internal static class ModelDirectory
         catch (Exception e) when (e is FormatException or IOException) { throw new UserErrorException(e.Message); }
     }
 
-    public static ITextEncoder? Encoder(Tokenizer? tokenizer) =>
-        tokenizer is null ? null : ITextEncoder.From(text => tokenizer.EncodeIds(text, addSpecialTokens: true));
+    /// <summary>
+    /// The text encoder of a model: prompts with the tokenizer's special tokens (e.g. a BOS); completions
+    /// the same for T5 (its tokenizer ends them with &lt;/s&gt;), or without special tokens and ending in the
+    /// model's EOS for a decoder-only model (TRL's batching).
+    /// </summary>
+    public static ITextEncoder? Encoder(Tokenizer? tokenizer, SpecialTokens tokens) =>
+        tokenizer is null ? null : ITextEncoder.From(
+            text => tokenizer.EncodeIds(text, addSpecialTokens: true),
+            text => EncodeCompletion(tokenizer, tokens, text));
 
-    /// <summary>Ids of text (encoded with the tokenizer, special tokens such as T5's &lt;/s&gt; appended) or ids used verbatim.</summary>
-    public static int[] Ids(TextOrIds value, Tokenizer? tokenizer, string file, int line, string field)
+    private static int[] EncodeCompletion(Tokenizer tokenizer, SpecialTokens tokens, string text) =>
+        tokens.AppendEosToCompletion ? [.. tokenizer.EncodeIds(text, addSpecialTokens: false), tokens.EosId] : tokenizer.EncodeIds(text, addSpecialTokens: true);
+
+    /// <summary>Ids of a prompt or completion (encoded as <see cref="Encoder"/> does) or ids used verbatim.</summary>
+    public static int[] Ids(TextOrIds value, Tokenizer? tokenizer, SpecialTokens tokens, bool completion, string file, int line, string field)
     {
         if (value.HasIds) return value.Ids!;
         if (tokenizer is null) throw new UserErrorException($"{file}:{line}: field '{field}' is text but the model directory has no tokenizer.json; give '{field}_ids' instead");
-        return tokenizer.EncodeIds(value.Text!, addSpecialTokens: true);
+        return completion ? EncodeCompletion(tokenizer, tokens, value.Text!) : tokenizer.EncodeIds(value.Text!, addSpecialTokens: true);
     }
 }

@@ -17,6 +17,10 @@ public enum DataErrorKind
     NonFiniteReward,
     /// <summary>A completion (or chosen/rejected response) is empty or only whitespace.</summary>
     EmptyCompletion,
+    /// <summary>A prompt with no tokens (<c>prompt_ids: []</c>, or text that encodes to nothing).</summary>
+    EmptyPrompt,
+    /// <summary>A token id outside the model's vocabulary.</summary>
+    TokenOutOfVocabulary,
     /// <summary>A line is not valid UTF-8, or a string holds an unpaired surrogate.</summary>
     InvalidUtf8,
     /// <summary>A list of <c>{"role", "content"}</c> messages where plain text is expected.</summary>

@@ -1,20 +1,31 @@
 namespace DroSharp.Alignment.Data;
 
 /// <summary>
-/// Turns text into the token ids the model consumes, special tokens included (e.g. T5's trailing <c>&lt;/s&gt;</c>).
+/// Turns prompt and completion text into the token ids the model consumes, with the model's
+/// conventions for special tokens: T5's tokenizer ends both with <c>&lt;/s&gt;</c>; a decoder-only
+/// model's prompt gets the BOS its tokenizer adds and its completion ends with EOS (TRL's batching).
 /// The tokenizer lives elsewhere; anything with this shape plugs in.
 /// </summary>
 public interface ITextEncoder
 {
-    int[] Encode(string text);
+    int[] EncodePrompt(string text);
 
-    /// <summary>Wraps a delegate, e.g. <c>ITextEncoder.From(tokenizer.Encode)</c>.</summary>
-    static ITextEncoder From(Func<string, int[]> encode) => new DelegateTextEncoder(encode);
+    int[] EncodeCompletion(string text);
+
+    /// <summary>One encoding for prompts and completions alike, e.g. <c>ITextEncoder.From(tokenizer.Encode)</c>.</summary>
+    static ITextEncoder From(Func<string, int[]> encode) => new DelegateTextEncoder(encode, encode);
+
+    /// <summary>Separate encodings for prompts and completions.</summary>
+    static ITextEncoder From(Func<string, int[]> encodePrompt, Func<string, int[]> encodeCompletion) =>
+        new DelegateTextEncoder(encodePrompt, encodeCompletion);
 }
 
-internal sealed class DelegateTextEncoder(Func<string, int[]> encode) : ITextEncoder
+internal sealed class DelegateTextEncoder(Func<string, int[]> encodePrompt, Func<string, int[]> encodeCompletion) : ITextEncoder
 {
-    private readonly Func<string, int[]> _encode = encode ?? throw new ArgumentNullException(nameof(encode));
+    private readonly Func<string, int[]> _prompt = encodePrompt ?? throw new ArgumentNullException(nameof(encodePrompt));
+    private readonly Func<string, int[]> _completion = encodeCompletion ?? throw new ArgumentNullException(nameof(encodeCompletion));
 
-    public int[] Encode(string text) => _encode(text);
+    public int[] EncodePrompt(string text) => _prompt(text);
+
+    public int[] EncodeCompletion(string text) => _completion(text);
 }

@@ -52,6 +52,8 @@ internal static class RowParser
             throw r.Error(column, DataErrorKind.MissingField, $"missing (give '{column}' as text or '{idsColumn}' as token ids)");
         string? text = hasText ? ReadText(r, column) : null;
         int[]? ids = hasIds ? ReadIds(r, idsColumn) : null;
+        if (!isResponse && ids is not null && ids.Length == 0)
+            throw r.Error(idsColumn, DataErrorKind.EmptyPrompt, "empty: a prompt needs at least one token");
         if (isResponse)
         {
             if (ids is not null && ids.Length == 0)

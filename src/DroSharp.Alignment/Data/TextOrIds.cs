@@ -27,12 +27,12 @@ public sealed class TextOrIds : IEquatable<TextOrIds>
     public static TextOrIds FromBoth(string text, int[] ids) =>
         new(text ?? throw new ArgumentNullException(nameof(text)), ids ?? throw new ArgumentNullException(nameof(ids)));
 
-    /// <summary>The ids from the file, or the encoded text.</summary>
-    public int[] ToIds(ITextEncoder? encoder)
+    /// <summary>The ids from the file, or the encoded text (as a completion when <paramref name="completion"/>, else as a prompt).</summary>
+    public int[] ToIds(ITextEncoder? encoder, bool completion)
     {
         if (Ids is not null) return Ids;
         if (encoder is null) throw new InvalidOperationException("the data holds text but no tokenizer was given to encode it");
-        return encoder.Encode(Text!);
+        return completion ? encoder.EncodeCompletion(Text!) : encoder.EncodePrompt(Text!);
     }
 
     /// <summary>Identity for grouping by prompt: the ids when present (they are what the model sees), else the text.</summary>

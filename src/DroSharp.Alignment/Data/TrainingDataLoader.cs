@@ -92,29 +92,48 @@ public static class TrainingDataLoader
 
     private static Encoded Encode(FeedbackDataset data, ITextEncoder? encoder, TrainingDataOptions options, List<SkippedRow> skipped)
     {
-        var truncator = new SequenceTruncator(options.MaxPromptLength, options.MaxCompletionLength);
+        var truncator = new SequenceTruncator(options.MaxPromptLength, options.MaxCompletionLength, options.BosId, options.EndIds);
         var promptCache = new Dictionary<string, int[]>(StringComparer.Ordinal);
         var examples = new List<(int[], int[], bool?, double?, int)>();
         var pairs = new List<TokenizedPair>();
         var kept = new List<int>();
         int skippedHere = 0;
 
-        int[] PromptIds(TextOrIds p)
+        // Throws, or (--skip-bad-rows) records the row as skipped and returns false.
+        bool Bad(int line, string column, DataErrorKind kind, string reason)
         {
-            if (p.Ids is not null) return p.Ids;
-            if (!promptCache.TryGetValue(p.Text!, out var ids)) promptCache[p.Text!] = ids = p.ToIds(encoder);
-            return ids;
+            var e = new DataFormatException(data.File, line, column, kind, reason);
+            if (!options.SkipBadRows) throw e;
+            skipped.Add(new SkippedRow(data.File, line, column, e.Kind, e.Reason));
+            skippedHere++;
+            return false;
+        }
+
+        // Ids outside the model's vocabulary would index past the embedding: a bad row, named by line and field.
+        bool InVocabulary(int[] ids, TextOrIds source, string column, int line)
+        {
+            if (options.VocabSize is not int v) return true;
+            for (int k = 0; k < ids.Length; k++)
+                if (ids[k] >= v)
+                    return Bad(line, source.HasIds ? Columns.Ids(column) : column, DataErrorKind.TokenOutOfVocabulary,
+                        $"token id {ids[k]} (position {k}) is outside the model's vocabulary of {v} tokens");
+            return true;
+        }
+
+        int[]? PromptIds(TextOrIds p, int line)
+        {
+            int[] ids;
+            if (p.Ids is not null) ids = p.Ids;
+            else if (!promptCache.TryGetValue(p.Text!, out ids!)) promptCache[p.Text!] = ids = p.ToIds(encoder, completion: false);
+            if (ids.Length == 0) { Bad(line, Columns.Prompt, DataErrorKind.EmptyPrompt, "the prompt encodes to no tokens"); return null; }
+            return InVocabulary(ids, p, Columns.Prompt, line) ? ids : null;
         }
 
         int[]? ResponseIds(TextOrIds r, string column, int line)
         {
-            var ids = r.ToIds(encoder);
-            if (ids.Length > 0) return ids;
-            var e = new DataFormatException(data.File, line, column, DataErrorKind.EmptyCompletion, "the text encodes to no tokens");
-            if (!options.SkipBadRows) throw e;
-            skipped.Add(new SkippedRow(data.File, line, column, e.Kind, e.Reason));
-            skippedHere++;
-            return null;
+            var ids = r.ToIds(encoder, completion: true);
+            if (ids.Length == 0) { Bad(line, column, DataErrorKind.EmptyCompletion, "the text encodes to no tokens"); return null; }
+            return InVocabulary(ids, r, column, line) ? ids : null;
         }
 
         for (int i = 0; i < data.Count; i++)
@@ -122,19 +141,21 @@ public static class TrainingDataLoader
             if (data.Kind == DatasetKind.PreferencePairs)
             {
                 var p = data.Pairs[i];
-                var chosen = ResponseIds(p.Chosen, Columns.Chosen, p.Line);
+                var promptIds = PromptIds(p.Prompt, p.Line);
+                var chosen = promptIds is null ? null : ResponseIds(p.Chosen, Columns.Chosen, p.Line);
                 var rejected = chosen is null ? null : ResponseIds(p.Rejected, Columns.Rejected, p.Line);
                 if (rejected is null) continue;
-                pairs.Add(new TokenizedPair(truncator.TruncatePrompt(PromptIds(p.Prompt)), truncator.TruncateCompletion(chosen!),
+                pairs.Add(new TokenizedPair(truncator.TruncatePrompt(promptIds!), truncator.TruncateCompletion(chosen!),
                     truncator.TruncateCompletion(rejected), p.Line));
             }
             else
             {
                 var x = data.Examples[i];
-                var completion = ResponseIds(x.Completion, Columns.Completion, x.Line);
+                var promptIds = PromptIds(x.Prompt, x.Line);
+                var completion = promptIds is null ? null : ResponseIds(x.Completion, Columns.Completion, x.Line);
                 if (completion is null) continue;
                 double? raw = x.Label is bool up ? (up ? options.UpReward : options.DownReward) : x.Reward;
-                examples.Add((truncator.TruncatePrompt(PromptIds(x.Prompt)), truncator.TruncateCompletion(completion), x.Label, raw, x.Line));
+                examples.Add((truncator.TruncatePrompt(promptIds!), truncator.TruncateCompletion(completion), x.Label, raw, x.Line));
             }
             kept.Add(i);
         }

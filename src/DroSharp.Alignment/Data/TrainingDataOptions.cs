@@ -36,6 +36,15 @@ public sealed record TrainingDataOptions
     /// <summary>The reward of a thumbs-down label.</summary>
     public double DownReward { get; init; } = 0.0;
 
+    /// <summary>The model's BOS id, kept at the start of a truncated prompt (null: none).</summary>
+    public int? BosId { get; init; }
+
+    /// <summary>End-of-sequence ids kept at the end of a truncated completion.</summary>
+    public IReadOnlyList<int> EndIds { get; init; } = [];
+
+    /// <summary>The model's vocabulary size: a token id at or above it is a bad row (null: not checked).</summary>
+    public int? VocabSize { get; init; }
+
     /// <summary>What the method needs; decides accepted kinds and conversions.</summary>
     public DataRequirement Requirement { get; init; } = DataRequirement.Feedback;
 

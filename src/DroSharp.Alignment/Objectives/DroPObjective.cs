@@ -31,6 +31,7 @@ public sealed class DroPObjective : IAlignmentObjective
     {
         Inputs = ObjectiveInputs.PolicyLogProbs | ObjectiveInputs.ReferenceLogProbs | ObjectiveInputs.Rewards,
         MinimumBatchSize = 2,
+        MinimumBatchReason = "DRO-P's loss uses the variance of the micro-batch's log-ratios",
     };
 
     public ObjectiveResult Compute(ObjectiveBatch batch)

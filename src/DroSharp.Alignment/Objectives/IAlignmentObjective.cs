@@ -20,6 +20,12 @@ public interface IAlignmentObjective
     /// <summary>What the trainer must prepare.</summary>
     ObjectiveRequirements Requirements { get; }
 
+    /// <summary>
+    /// Warnings about the training data's label balance (desirable vs undesirable rows), shown once
+    /// before training; none by default.
+    /// </summary>
+    IReadOnlyList<string> LabelBalanceWarnings(int desirable, int undesirable) => [];
+
     /// <summary>The loss, its gradients and metrics for one micro-batch. Throws <see cref="ArgumentException"/> on bad input.</summary>
     ObjectiveResult Compute(ObjectiveBatch batch);
 }

@@ -33,6 +33,8 @@ public sealed class KtoObjective : IAlignmentObjective
             Inputs = ObjectiveInputs.PolicyLogProbs | ObjectiveInputs.ReferenceLogProbs | ObjectiveInputs.MismatchedLogProbs
                      | (labelMode == KtoLabelMode.Labels ? ObjectiveInputs.Labels : ObjectiveInputs.Rewards),
             MinimumBatchSize = 2,
+            MinimumBatchReason = "KTO's KL estimate pairs each prompt with another example's completion inside the micro-batch",
+            MissingLabelsHint = "KTO with --kto-label labels needs a 'label' column; for scored data use --kto-label batch-mean (the DRO paper's KTO)",
         };
     }
 
@@ -74,6 +76,9 @@ public sealed class KtoObjective : IAlignmentObjective
         for (int i = 0; i < rewards.Length; i++) labels[i] = rewards[i] > mean;
         return labels;
     }
+
+    public IReadOnlyList<string> LabelBalanceWarnings(int desirable, int undesirable) =>
+        ClassBalanceWarning(desirable, undesirable, DesirableWeight, UndesirableWeight) is { } w ? [w] : [];
 
     /// <summary>
     /// TRL's class-imbalance check (KTO paper Eq. 8, λ_D·n_D / (λ_U·n_U) ∈ [1, 4/3]) on the training set's

@@ -1,3 +1,5 @@
+using DroSharp.Alignment.Data;
+
 namespace DroSharp.Alignment.Objectives;
 
 /// <summary>
@@ -11,6 +13,27 @@ public sealed record ObjectiveRequirements
 
     /// <summary>Smallest micro-batch the objective accepts (KTO and DRO-P: 2).</summary>
     public int MinimumBatchSize { get; init; } = 1;
+
+    /// <summary>Why <see cref="MinimumBatchSize"/> is what it is, for the error when a batch is smaller.</summary>
+    public string MinimumBatchReason { get; init; } = "the loss is a batch statistic";
+
+    /// <summary>
+    /// What the data must hold: single-trajectory feedback (the default), preference pairs, or
+    /// prompt/completion rows. Pairs follow from <see cref="ObjectiveInputs.Pairs"/>.
+    /// </summary>
+    public DataRequirement Data
+    {
+        get => NeedsPairs ? DataRequirement.Pairs : _data;
+        init => _data = value;
+    }
+
+    private readonly DataRequirement _data = DataRequirement.Feedback;
+
+    /// <summary>Every row must carry a thumbs-up/down label.</summary>
+    public bool NeedsLabels => Inputs.HasFlag(ObjectiveInputs.Labels);
+
+    /// <summary>The error text when labels are needed but the data is scored: what to do instead.</summary>
+    public string MissingLabelsHint { get; init; } = "the objective needs a 'label' column";
 
     /// <summary>A value network V_φ(x) must be built and trained (DRO-V).</summary>
     public bool NeedsValueNetwork => Inputs.HasFlag(ObjectiveInputs.Values);

@@ -1,3 +1,5 @@
+using DroSharp.Alignment.Data;
+
 namespace DroSharp.Alignment.Objectives;
 
 /// <summary>
@@ -20,6 +22,7 @@ public sealed class SftObjective : IAlignmentObjective
         {
             Inputs = ObjectiveInputs.PolicyLogProbs | (normalization == SftNormalization.PerToken ? ObjectiveInputs.TokenCounts : ObjectiveInputs.None),
             PositivesOnly = positivesOnly,
+            Data = DataRequirement.Completions,
         };
     }
 

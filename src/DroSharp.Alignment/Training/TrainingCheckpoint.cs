@@ -2,7 +2,6 @@ using System.Text.Json;
 using DroSharp.Alignment.Data;
 using DroSharp.Models;
 using DroSharp.Models.Checkpoints;
-using DroSharp.Models.T5;
 using DroSharp.Tensors;
 using DroSharp.Tensors.Optim;
 
@@ -29,7 +28,7 @@ public static class TrainingCheckpoint
     /// <summary>The metrics accumulated since the last logging step, so a resumed run logs the same averages.</summary>
     public sealed record LogWindow(SortedDictionary<string, double[]> Metrics, double LossSum, int Steps, long Tokens);
 
-    public static void Save(string directory, TrainerState state, T5Config config, ParameterSet policy, ParameterSet? value,
+    public static void Save(string directory, TrainerState state, IPolicyModel policy, IValueModel? value,
         Optimizer policyOptimizer, Optimizer? valueOptimizer)
     {
         string parent = Path.GetDirectoryName(Path.GetFullPath(directory))!;
@@ -37,8 +36,8 @@ public static class TrainingCheckpoint
         string tmp = Path.Combine(parent, Path.GetFileName(directory) + ".tmp-" + Guid.NewGuid().ToString("N"));
         try
         {
-            T5ModelFiles.Save(config, policy, Path.Combine(tmp, PolicyDir));
-            if (value is not null) T5ModelFiles.Save(config, value, Path.Combine(tmp, ValueDir));
+            policy.Save(Path.Combine(tmp, PolicyDir));
+            value?.Save(Path.Combine(tmp, ValueDir));
             SaveOptimizer(Path.Combine(tmp, PolicyOptimizerFile), policyOptimizer);
             if (valueOptimizer is not null) SaveOptimizer(Path.Combine(tmp, ValueOptimizerFile), valueOptimizer);
             var json = JsonSerializer.Serialize(new Dictionary<string, object>

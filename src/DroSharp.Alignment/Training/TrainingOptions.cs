@@ -60,9 +60,15 @@ public sealed record TrainingOptions
     [JsonPropertyName("up_reward")] public double UpReward { get; init; } = 1.0;
     [JsonPropertyName("down_reward")] public double DownReward { get; init; }
 
-    public double EffectiveValueLearningRate => ValueLearningRate ?? LearningRate;
+    /// <summary>
+    /// Score every row with the reference before the first step (the old behaviour) instead of lazily,
+    /// per micro-batch, the first time a row is seen.
+    /// </summary>
+    [JsonPropertyName("precompute_ref")] public bool PrecomputeReference { get; init; }
 
-    public DroValueMode ValueMode => Value switch
+    [JsonIgnore] public double EffectiveValueLearningRate => ValueLearningRate ?? LearningRate;
+
+    [JsonIgnore] public DroValueMode ValueMode => Value switch
     {
         "per-example" => DroValueMode.PerExample,
         "single" => DroValueMode.Single,

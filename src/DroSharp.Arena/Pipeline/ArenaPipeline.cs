@@ -7,8 +7,8 @@ using DroSharp.Alignment.Data;
 using DroSharp.Alignment.Training;
 using DroSharp.Arena.Reports;
 using DroSharp.Arena.Tasks;
+using DroSharp.Models;
 using DroSharp.Models.Generation;
-using DroSharp.Models.T5;
 using DroSharp.Tensors;
 using DroSharp.Text;
 using DroSharp.Text.Training;
@@ -166,12 +166,12 @@ public sealed class ArenaPipeline
         // A fresh model, then SFT on demonstrations: π_ref.
         string init = Path.Combine(dir, "init");
         var modelConfig = _config.Model.ToConfig(tokenizer.VocabSize, tokenizer.PadId ?? 0, tokenizer.EosId ?? 1);
-        using (var fresh = new T5ForConditionalGeneration(modelConfig))
+        using (var fresh = ModelFamilies.ForModelType(modelConfig.ModelType, "the arena").CreatePolicy(modelConfig))
         {
             fresh.InitializeWeights(new DeterministicRandom(Mix(seed, 1)));
-            T5ModelFiles.SavePolicy(fresh, init);
+            fresh.Save(init);
             File.Copy(tokenizerFile, Path.Combine(init, "tokenizer.json"), overwrite: true);
-            if (seed == _config.Seeds[0]) Log($"model: {modelConfig.NumLayers}+{modelConfig.NumDecoderLayers} layers, d_model {modelConfig.DModel}, {fresh.Parameters.ElementCount:N0} parameters");
+            if (seed == _config.Seeds[0]) Log($"model: {_config.Model}, {fresh.Parameters.ElementCount:N0} parameters");
         }
         string sftData = Path.Combine(dir, "sft_data.jsonl");
         WriteJsonl(sftData, _task.Demonstrations(new DeterministicRandom(Mix(seed, 2)), _config.SftExamples)
@@ -187,7 +187,7 @@ public sealed class ArenaPipeline
         }, tokenizer, cancel);
         DeleteCheckpoints(sftRun);
         string refDir = Path.Combine(sftRun, "final");
-        using var reference = T5ModelFiles.LoadPolicy(refDir);
+        using var reference = ModelFamilies.LoadPolicy(refDir);
         double sftSeconds = sw.Elapsed.TotalSeconds;
 
         // Samples of μ = π_ref on training prompts, with simulated feedback.
@@ -260,7 +260,7 @@ public sealed class ArenaPipeline
             });
             foreach (var (step, checkpoint) in run.Checkpoints())
             {
-                using var policy = T5ModelFiles.LoadPolicy(Path.Combine(checkpoint, "policy"));
+                using var policy = ModelFamilies.LoadPolicy(Path.Combine(checkpoint, "policy"));
                 var e = curveEvaluator.Evaluate(policy, curveSeed, greedy: true);
                 result.Curve.Add(new CurvePoint
                 {
@@ -276,7 +276,7 @@ public sealed class ArenaPipeline
         if (!_config.KeepCheckpoints) DeleteCheckpoints(runDir);
 
         PolicyEvaluation evaluation;
-        using (var policy = T5ModelFiles.LoadPolicy(run.FinalDirectory))
+        using (var policy = ModelFamilies.LoadPolicy(run.FinalDirectory))
             evaluation = evaluator.Evaluate(policy, evalSeed, greedy: true);
         WriteEvaluation(Path.Combine(runDir, "eval.jsonl"), evaluation);
         var win = ArenaStatistics.WinRate(evaluation.SampleRewards, sftEval.SampleRewards);
@@ -318,7 +318,7 @@ public sealed class ArenaPipeline
     /// (<c>true_reward</c>, ignored by the trainer). With score feedback, a second file labels each response by the
     /// rater threshold, r &gt; c, for the arms that need thumbs (KTO with TRL's labels).
     /// </summary>
-    private FeedbackFiles CollectFeedback(string dir, ulong seed, T5ForConditionalGeneration reference, Tokenizer tokenizer)
+    private FeedbackFiles CollectFeedback(string dir, ulong seed, IPolicyModel reference, Tokenizer tokenizer)
     {
         var prompts = _task.SamplePrompts(new DeterministicRandom(Mix(seed, 3)), _config.FeedbackPrompts)
             .SelectMany(p => Enumerable.Repeat(p, _config.ResponsesPerPrompt)).ToList();

@@ -1,6 +1,6 @@
 using DroSharp.Arena.Tasks;
 using DroSharp.Models.Generation;
-using DroSharp.Models.T5;
+using DroSharp.Models;
 using DroSharp.Tensors.Autograd;
 using DroSharp.Text;
 
@@ -18,14 +18,14 @@ public sealed class PolicyEvaluator
 {
     private readonly ArenaTask _task;
     private readonly Tokenizer _tokenizer;
-    private readonly T5ForConditionalGeneration _reference;
+    private readonly IPolicyModel _reference;
     private readonly IReadOnlyList<string> _prompts;
     private readonly int[][] _promptIds;
     private readonly int _maxNewTokens;
     private readonly int _batchSize;
 
     /// <param name="reference">π_ref, for the KL estimate; not disposed here.</param>
-    public PolicyEvaluator(ArenaTask task, Tokenizer tokenizer, T5ForConditionalGeneration reference, IReadOnlyList<string> prompts, int maxNewTokens, int batchSize)
+    public PolicyEvaluator(ArenaTask task, Tokenizer tokenizer, IPolicyModel reference, IReadOnlyList<string> prompts, int maxNewTokens, int batchSize)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(tokenizer);
@@ -49,7 +49,7 @@ public sealed class PolicyEvaluator
     /// Samples (seeded by <paramref name="sampleSeed"/>, batch b with seed sampleSeed + b), their rewards and
     /// log-ratios to π_ref; with <paramref name="greedy"/> also the greedy responses.
     /// </summary>
-    public PolicyEvaluation Evaluate(T5ForConditionalGeneration policy, ulong sampleSeed, bool greedy)
+    public PolicyEvaluation Evaluate(IPolicyModel policy, ulong sampleSeed, bool greedy)
     {
         ArgumentNullException.ThrowIfNull(policy);
         var sampleIds = Generate(policy, new GenerationOptions { Greedy = false, Temperature = 1f, MaxNewTokens = _maxNewTokens }, sampleSeed);
@@ -77,23 +77,23 @@ public sealed class PolicyEvaluator
             greedyRewards = new double[greedyTexts.Length];
             for (int i = 0; i < greedyTexts.Length; i++) greedyRewards[i] = _task.Reward(_prompts[i], greedyTexts[i]);
         }
-        int eos = policy.EosId;
+        var tokens = policy.Tokens;
         return new PolicyEvaluation
         {
             Prompts = _prompts,
             Samples = samples,
             SampleRewards = rewards,
             LogRatios = ratios,
-            UnfinishedSamples = sampleIds.Count(ids => ids.Length == 0 || ids[^1] != eos),
+            UnfinishedSamples = sampleIds.Count(ids => ids.Length == 0 || !tokens.IsStop(ids[^1])),
             Greedy = greedyTexts,
             GreedyRewards = greedyRewards,
         };
     }
 
     /// <summary>Generated ids (end-of-sequence included when reached) for every prompt, in order.</summary>
-    internal List<int[]> Generate(T5ForConditionalGeneration policy, GenerationOptions options, ulong seed)
+    internal List<int[]> Generate(IPolicyModel policy, GenerationOptions options, ulong seed)
     {
-        var generator = new T5Generator(policy);
+        var generator = new Generator(policy);
         var result = new List<int[]>(_promptIds.Length);
         for (int start = 0, b = 0; start < _promptIds.Length; start += _batchSize, b++)
         {
@@ -104,7 +104,7 @@ public sealed class PolicyEvaluator
     }
 
     /// <summary>log π(y|x) summed over the response tokens, for every prompt with its response, no gradient.</summary>
-    internal double[] SequenceLogProbs(T5ForConditionalGeneration model, IReadOnlyList<int[]> responses) =>
+    internal double[] SequenceLogProbs(IPolicyModel model, IReadOnlyList<int[]> responses) =>
         model.ScoreSequences(_promptIds.Take(responses.Count).ToList(), responses, _batchSize);
 
     private string Decode(int[] ids) => _tokenizer.Decode(ids, skipSpecialTokens: true);

@@ -1,12 +1,12 @@
 using System.Diagnostics;
-using DroSharp.Models.T5;
+using DroSharp.Models;
 using DroSharp.Tensors;
 using DroSharp.Tensors.Autograd;
 
 namespace DroSharp.Cli.Bench;
 
 /// <summary>
-/// Scoring throughput: sequence log-probs (encoder + decoder + vocabulary projection + fused
+/// Scoring throughput: sequence log-probs (the whole forward, vocabulary projection and fused
 /// log-softmax-gather), forward only, on random unpadded tokens. Tokens = B·(P+R) per pass.
 /// </summary>
 public sealed class ForwardBenchmark
@@ -23,19 +23,19 @@ public sealed class ForwardBenchmark
 
     public Result Run(Action<string>? log = null)
     {
-        var cfg = T5Presets.Get(Preset);
+        var (family, cfg) = ModelFamilies.Preset(Preset);
         var rng = new DeterministicRandom(Seed);
-        using var policy = new T5ForConditionalGeneration(cfg);
+        using var policy = family.CreatePolicy(cfg);
         policy.InitializeWeights(rng);
         var prompts = Enumerable.Range(0, Batch).Select(_ => Enumerable.Range(0, PromptLength).Select(_ => 1 + rng.NextInt(cfg.VocabSize - 1)).ToArray()).ToList();
         var responses = Enumerable.Range(0, Batch).Select(_ => Enumerable.Range(0, ResponseLength).Select(_ => 1 + rng.NextInt(cfg.VocabSize - 1)).ToArray()).ToList();
-        using var batch = Seq2SeqBatch.Create(prompts, responses, policy.PadId, policy.DecoderStartId);
+        using var batch = policy.CreateBatch(prompts, responses);
         using var tape = new Tape(recording: false);
         var times = new List<double>();
         for (int step = 0; step < Steps + 1; step++)
         {
             long t0 = Stopwatch.GetTimestamp();
-            using (tape.Activate()) policy.SequenceLogProbs(batch);
+            using (tape.Activate()) PolicyScoring.SequenceLogProbs(policy.Forward(batch), batch, lengthNormalize: false);
             tape.Reset();
             double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             log?.Invoke($"  pass {step} ({(step < 1 ? "warm-up" : "timed")}): {s:F3} s");

@@ -1,16 +1,20 @@
 using System.Diagnostics;
-using DroSharp.Models.T5;
+using System.Text.Json;
+using DroSharp.Alignment.Training;
+using DroSharp.Models;
 using DroSharp.Tensors;
-using DroSharp.Tensors.Autograd;
-using DroSharp.Tensors.Optim;
 
 namespace DroSharp.Cli.Bench;
 
 /// <summary>
-/// One DRO-V training step exactly as the PyTorch peer's <c>t5_peer.py bench</c> defines it: policy
-/// forward + backward, value forward + backward on a separate T5 encoder, one AdamW update of both
-/// (lr 1e-5, weight decay 0.01); reference log-probs computed once beforehand and not timed; random
-/// tokens in [1, vocab) with no padding; 2 warm-up steps, then the median of N timed steps.
+/// The real DRO-V training step of <c>dro train</c>, timed: a preset model with random weights and a
+/// feedback log of B rows of random tokens in [1, vocab) (no padding; prompt P and completion R
+/// tokens; Gaussian rewards) are written to a temporary directory, and <see cref="AlignmentTrainer"/>
+/// runs 2 warm-up steps and N timed steps on them with batch B (one micro-batch per step, so every
+/// step sees the same B rows): policy and value forward and backward, the objective, clipping and
+/// AdamW on both networks (lr 1e-5, weight decay 0.01, constant schedule), as the PyTorch peers'
+/// <c>bench</c> define the step. The reference log-probs are computed in the first warm-up step
+/// (lazily, as in a real run) and cached. Tokens = B·(P+R) per step.
 /// </summary>
 public sealed class TrainingStepBenchmark
 {
@@ -19,96 +23,63 @@ public sealed class TrainingStepBenchmark
     public int PromptLength { get; init; } = 64;
     public int ResponseLength { get; init; } = 64;
     public int Steps { get; init; } = 5;
-    public double Tau { get; init; } = 1.0;
+    public string Algo { get; init; } = "dro-v";
     public ulong Seed { get; init; } = 1234;
 
     public sealed record Result(string Preset, int Batch, int PromptLength, int ResponseLength, int Steps,
         double[] StepSeconds, double MedianStepSeconds, double TokensPerSecond, double PeakRssMegabytes,
-        long PolicyParameters, long ValueParameters, double[] MedianPhaseSeconds);
+        long PolicyParameters);
 
     public Result Run(Action<string>? log = null)
     {
-        var cfg = T5Presets.Get(Preset);
-        var rng = new DeterministicRandom(Seed);
-        using var policy = new T5ForConditionalGeneration(cfg);
-        using var value = new T5ValueModel(cfg);
-        policy.InitializeWeights(rng);
-        value.InitializeWeights(rng);
-
-        var prompts = new List<int[]>();
-        var responses = new List<int[]>();
-        for (int i = 0; i < Batch; i++)
+        string root = Path.Combine(Path.GetTempPath(), "dro-bench-step-" + Guid.NewGuid().ToString("N"));
+        try
         {
-            prompts.Add(Enumerable.Range(0, PromptLength).Select(_ => 1 + rng.NextInt(cfg.VocabSize - 1)).ToArray());
-            responses.Add(Enumerable.Range(0, ResponseLength).Select(_ => 1 + rng.NextInt(cfg.VocabSize - 1)).ToArray());
-        }
-        using var batch = Seq2SeqBatch.Create(prompts, responses, policy.PadId, policy.DecoderStartId);
-        var rewards = Enumerable.Range(0, Batch).Select(_ => rng.NextGaussian()).ToArray();
-
-        // π_ref = the initial policy: its log-probs once, untimed.
-        var refLogp = new double[Batch];
-        using (var t = new Tape(recording: false))
-        using (t.Activate())
-        {
-            var lp = policy.SequenceLogProbs(batch);
-            for (int i = 0; i < Batch; i++) refLogp[i] = lp[i];
-        }
-
-        using var policyOpt = new AdamW(policy.Parameters.All, weightDecay: 0.01);
-        using var valueOpt = new AdamW(value.Parameters.All, weightDecay: 0.01);
-        using var policyTape = new Tape();
-        using var valueTape = new Tape();
-        using var dLogp = Tensor.Zeros(new Shape(Batch));
-        using var dV = Tensor.Zeros(new Shape(Batch));
-
-        var times = new List<double>();
-        var phases = new List<double[]>();
-        for (int step = 0; step < Steps + 2; step++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            policyOpt.ZeroGrad(setToNone: false);
-            valueOpt.ZeroGrad(setToNone: false);
-            policyTape.Reset();
-            valueTape.Reset();
-            Tensor logp, v;
-            using (policyTape.Activate()) logp = policy.SequenceLogProbs(batch);
-            long t1 = Stopwatch.GetTimestamp();
-            using (valueTape.Activate()) v = value.Forward(batch.PromptIds, batch.PromptMask);
-            long t2 = Stopwatch.GetTimestamp();
-            // Plain DRO-V loss ½·mean(res²): dL/dlogπ = −τ·res/B, dL/dV = −res/B (the peer's autograd gradients).
-            double loss = 0;
-            for (int i = 0; i < Batch; i++)
+            var (family, cfg) = ModelFamilies.Preset(Preset);
+            var rng = new DeterministicRandom(Seed);
+            long parameters;
+            string modelDir = Path.Combine(root, "model");
+            using (var policy = family.CreatePolicy(cfg))
             {
-                double res = rewards[i] - v[i] - Tau * (logp[i] - refLogp[i]);
-                loss += 0.5 * res * res / Batch;
-                dLogp[i] = (float)(-Tau * res / Batch);
-                dV[i] = (float)(-res / Batch);
+                policy.InitializeWeights(rng);
+                policy.Save(modelDir);
+                parameters = policy.Parameters.ElementCount;
             }
-            policyTape.Backward(logp, dLogp);
-            valueTape.Backward(v, dV);
-            long t3 = Stopwatch.GetTimestamp();
-            policyOpt.Step(1e-5);
-            valueOpt.Step(1e-5);
-            long t4 = Stopwatch.GetTimestamp();
-            double s = Stopwatch.GetElapsedTime(t0, t4).TotalSeconds;
-            var ph = new[]
+            string data = Path.Combine(root, "data.jsonl");
+            using (var w = new StreamWriter(data))
+                for (int i = 0; i < Batch; i++)
+                {
+                    int[] Tokens(int n) => Enumerable.Range(0, n).Select(_ => 1 + rng.NextInt(cfg.VocabSize - 1)).ToArray();
+                    w.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                    {
+                        ["prompt_ids"] = Tokens(PromptLength), ["completion_ids"] = Tokens(ResponseLength), ["reward"] = rng.NextGaussian(),
+                    }));
+                }
+            var options = new TrainingOptions
             {
-                Stopwatch.GetElapsedTime(t0, t1).TotalSeconds, Stopwatch.GetElapsedTime(t1, t2).TotalSeconds,
-                Stopwatch.GetElapsedTime(t2, t3).TotalSeconds, Stopwatch.GetElapsedTime(t3, t4).TotalSeconds,
+                Algo = Algo, Model = modelDir, Data = data, Out = Path.Combine(root, "run"),
+                BatchSize = Batch, MaxSteps = Steps + 2, LearningRate = 1e-5, WeightDecay = 0.01, WarmupSteps = 0, Schedule = "constant",
+                SaveEvery = 0, LogEvery = 1, MaxPromptLength = null, MaxCompletionLength = null, Seed = Seed,
             };
-            log?.Invoke($"  step {step} ({(step < 2 ? "warm-up" : "timed")}): {s:F3} s  loss {loss:F5}  " +
-                        $"[policy fwd {ph[0]:F3}, value fwd {ph[1]:F3}, backward {ph[2]:F3}, adamw {ph[3]:F3}]");
-            if (step >= 2)
+            var times = new List<double>();
+            using var trainer = new AlignmentTrainer(options, encoder: null, TextWriter.Null);
+            long last = 0;
+            trainer.StepStarting += _ => last = Stopwatch.GetTimestamp();
+            trainer.StepCompleted += step =>
             {
-                times.Add(s);
-                phases.Add(ph);
-            }
+                double s = Stopwatch.GetElapsedTime(last).TotalSeconds;
+                log?.Invoke($"  step {step} ({(step <= 2 ? "warm-up" : "timed")}): {s:F3} s");
+                if (step > 2) times.Add(s);
+            };
+            trainer.Train(resume: false, CancellationToken.None);
+            double median = Median(times);
+            return new Result(Preset, Batch, PromptLength, ResponseLength, Steps, times.ToArray(), median,
+                Batch * (PromptLength + ResponseLength) / median, ProcessMemory.PeakRssMegabytes(), parameters);
         }
-        double median = Median(times);
-        var medianPhases = Enumerable.Range(0, 4).Select(i => Median(phases.Select(p => p[i]).ToList())).ToArray();
-        return new Result(Preset, Batch, PromptLength, ResponseLength, Steps, times.ToArray(), median,
-            Batch * (PromptLength + ResponseLength) / median, ProcessMemory.PeakRssMegabytes(),
-            policy.Parameters.ElementCount, value.Parameters.ElementCount, medianPhases);
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
     }
 
     internal static double Median(List<double> xs)

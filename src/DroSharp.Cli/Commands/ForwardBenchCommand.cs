@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using DroSharp.Cli.Bench;
-using DroSharp.Models.T5;
+using DroSharp.Models;
 
 namespace DroSharp.Cli.Commands;
 
@@ -10,7 +10,7 @@ public static class ForwardBenchCommand
 {
     public static Command Create()
     {
-        var preset = new Option<string>("--preset") { Description = $"Model preset ({string.Join(", ", T5Presets.Names)}).", DefaultValueFactory = _ => "t5-small" };
+        var preset = new Option<string>("--preset") { Description = $"Model preset ({string.Join(", ", ModelFamilies.PresetNames)}).", DefaultValueFactory = _ => "t5-small" };
         var batch = new Option<int>("--batch") { Description = "Batch size B.", DefaultValueFactory = _ => 8 };
         var promptLen = new Option<int>("--prompt-len") { Description = "Prompt length P.", DefaultValueFactory = _ => 128 };
         var responseLen = new Option<int>("--response-len") { Description = "Response length R.", DefaultValueFactory = _ => 64 };
@@ -21,7 +21,7 @@ public static class ForwardBenchCommand
         cmd.SetAction(parse =>
         {
             string p = parse.GetValue(preset)!;
-            if (!T5Presets.TryGet(p, out _)) throw new UserErrorException($"unknown preset '{p}'; expected one of {string.Join(", ", T5Presets.Names)}");
+            if (ModelFamilies.ForPreset(p) is null) throw new UserErrorException($"unknown preset '{p}'; expected one of {string.Join(", ", ModelFamilies.PresetNames)}");
             var bench = new ForwardBenchmark { Preset = p, Batch = parse.GetValue(batch), PromptLength = parse.GetValue(promptLen), ResponseLength = parse.GetValue(responseLen), Steps = parse.GetValue(steps) };
             bool asJson = parse.GetValue(json);
             var r = bench.Run(asJson ? null : Console.WriteLine);

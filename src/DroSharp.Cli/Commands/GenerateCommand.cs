@@ -38,12 +38,12 @@ public static class GenerateCommand
             using var policy = ModelDirectory.LoadPolicy(dir);
             var tokenizer = ModelDirectory.LoadTokenizer(dir);
             var rows = FeedbackFileReader.ReadPrompts(file).Prompts;
-            var gen = new T5Generator(policy);
+            var gen = new Generator(policy);
             using var writer = new StreamWriter(outPath);
             var work = new List<(int Index, int Sample, int[] Ids, string Text)>();
             foreach (var (row, index) in rows.Select((r, i) => (r, i)))
             {
-                var ids = ModelDirectory.Ids(row.Prompt, tokenizer, file, row.Line, "prompt");
+                var ids = ModelDirectory.Ids(row.Prompt, tokenizer, policy.Tokens, completion: false, file, row.Line, "prompt");
                 for (int s = 0; s < n; s++) work.Add((index, s, ids, row.Prompt.ToString()));
             }
             for (int start = 0; start < work.Count; start += bs)

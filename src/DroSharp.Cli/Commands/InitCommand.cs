@@ -1,21 +1,22 @@
 using System.CommandLine;
-using DroSharp.Models.T5;
+using System.Text;
+using DroSharp.Models;
 using DroSharp.Tensors;
 using DroSharp.Text;
 
 namespace DroSharp.Cli.Commands;
 
-/// <summary><c>dro init</c>: a freshly initialised T5 written as a Hugging Face model directory.</summary>
+/// <summary><c>dro init</c>: a freshly initialised model of any family written as a Hugging Face model directory.</summary>
 public static class InitCommand
 {
     public static Command Create()
     {
-        var preset = new Option<string?>("--preset") { Description = $"A named configuration: {string.Join(", ", T5Presets.Names)}." };
-        var config = new Option<string?>("--config") { Description = "A config.json (T5Config keys) instead of a preset." };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "tokenizer.json to ship with the model; the vocabulary size and pad/eos ids are taken from it." };
+        var preset = new Option<string?>("--preset") { Description = $"A named configuration: {string.Join(", ", ModelFamilies.PresetNames)}." };
+        var config = new Option<string?>("--config") { Description = "A config.json (any supported model_type) instead of a preset." };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "tokenizer.json to ship with the model; the vocabulary size and special ids are taken from it." };
         var output = new Option<string>("--out") { Description = "Output directory (config.json, model.safetensors, tokenizer.json).", Required = true };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the initialisation.", DefaultValueFactory = _ => 0 };
-        var cmd = new Command("init", "Write a new T5 with Hugging Face's initialisation as an HF model directory.");
+        var cmd = new Command("init", "Write a new model with Hugging Face's initialisation as an HF model directory.");
         foreach (var o in new Option[] { preset, config, tokenizer, output, seed }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
@@ -29,27 +30,28 @@ public static class InitCommand
                 try { tok = Tokenizer.FromFile(t); }
                 catch (Exception e) when (e is FormatException or IOException) { throw new UserErrorException(e.Message); }
             }
-            T5Config cfg;
+            IModelFamily family;
+            IModelConfig cfg;
             if (p is not null)
             {
-                if (!T5Presets.TryGet(p, out cfg, tok?.VocabSize)) throw new UserErrorException($"unknown preset '{p}'; expected one of {string.Join(", ", T5Presets.Names)}");
+                if (ModelFamilies.ForPreset(p) is null) throw new UserErrorException($"unknown preset '{p}'; expected one of {string.Join(", ", ModelFamilies.PresetNames)}");
+                (family, cfg) = ModelFamilies.Preset(p);
             }
             else
             {
-                cfg = T5Config.Load(c!);
-                if (tok is not null) cfg.VocabSize = tok.VocabSize;
+                if (!File.Exists(c)) throw new UserErrorException($"config file {c} does not exist");
+                (family, cfg) = ModelFamilies.ParseConfig(File.ReadAllText(c!, Encoding.UTF8), c!);
             }
             if (tok is not null)
             {
-                if (tok.PadId is int pad) { cfg.PadTokenId = pad; cfg.DecoderStartTokenId = pad; }
-                if (tok.EosId is int eos) cfg.EosTokenId = eos;
+                try { cfg.UseTokenizer(new TokenizerIds(tok.VocabSize, tok.PadId, tok.EosId, tok.BosId)); }
+                catch (ArgumentException e) { throw new UserErrorException($"{t}: {e.Message}"); }
             }
-            cfg.DecoderStartTokenId ??= cfg.PadTokenId ?? 0;
-            using var model = new T5ForConditionalGeneration(cfg);
+            using var model = family.CreatePolicy(cfg);
             model.InitializeWeights(new DeterministicRandom(parse.GetValue(seed)));
-            T5ModelFiles.SavePolicy(model, outDir);
+            model.Save(outDir);
             if (t is not null) File.Copy(t, Path.Combine(outDir, "tokenizer.json"), overwrite: true);
-            Console.WriteLine($"wrote {outDir}: {model.Parameters.ElementCount:N0} parameters ({cfg.NumLayers}+{cfg.NumDecoderLayers} layers, d_model {cfg.DModel}, vocab {cfg.VocabSize})");
+            Console.WriteLine($"wrote {outDir}: {model.Parameters.ElementCount:N0} parameters ({cfg})");
             return 0;
         });
         return cmd;

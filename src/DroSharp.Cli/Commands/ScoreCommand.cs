@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using DroSharp.Alignment.Data;
+using DroSharp.Models;
 
 namespace DroSharp.Cli.Commands;
 
@@ -10,7 +11,7 @@ public static class ScoreCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "HF model directory.", Required = true };
-        var data = new Option<string>("--data") { Description = "JSONL or CSV with prompt and completion (text, encoded with the model's tokenizer, </s> appended), or prompt_ids and completion_ids (used verbatim).", Required = true };
+        var data = new Option<string>("--data") { Description = "JSONL or CSV with prompt and completion (text, encoded with the model's tokenizer: T5 ends it with </s>, a decoder-only model's completion gets its EOS), or prompt_ids and completion_ids (used verbatim).", Required = true };
         var output = new Option<string>("--out") { Description = "Output JSONL: {\"index\", \"logprob\", \"num_tokens\"} per row.", Required = true };
         var batch = new Option<int>("--batch-size") { Description = "Rows scored together.", DefaultValueFactory = _ => 8 };
         var cmd = new Command("score", "Sum of the completion tokens' log-probabilities under a model, one line per row.");
@@ -23,8 +24,8 @@ public static class ScoreCommand
             using var policy = ModelDirectory.LoadPolicy(dir);
             var tokenizer = ModelDirectory.LoadTokenizer(dir);
             var rows = FeedbackFileReader.Read(file).ConvertFor(DataRequirement.Completions, "scoring").Examples;
-            var pairs = rows.Select(r => (Prompt: ModelDirectory.Ids(r.Prompt, tokenizer, file, r.Line, "prompt"),
-                                          Completion: ModelDirectory.Ids(r.Completion, tokenizer, file, r.Line, "completion"))).ToList();
+            var pairs = rows.Select(r => (Prompt: ModelDirectory.Ids(r.Prompt, tokenizer, policy.Tokens, completion: false, file, r.Line, "prompt"),
+                                          Completion: ModelDirectory.Ids(r.Completion, tokenizer, policy.Tokens, completion: true, file, r.Line, "completion"))).ToList();
             var logprobs = policy.ScoreSequences(pairs.Select(p => p.Prompt).ToList(), pairs.Select(p => p.Completion).ToList(), bs);
             using var writer = new StreamWriter(outPath);
             for (int i = 0; i < pairs.Count; i++)

@@ -28,7 +28,7 @@ public static class TrainCommand
             return o;
         }
         Add<string>("--algo", $"Objective: {string.Join(", ", ObjectiveFactory.Names)} (sft-pos = SFT on thumbs-up rows).", Defaults.Algo);
-        Add<string>("--model", "Policy to train: an HF T5 model directory (config.json, model.safetensors, tokenizer.json).", showDefault: false);
+        Add<string>("--model", "Policy to train: an HF model directory (config.json, model.safetensors, tokenizer.json) of a supported family.", showDefault: false);
         Add<string>("--ref", "Reference policy π_ref directory.", "the --model policy");
         Add<string>("--data", "Training data: JSONL or CSV in TRL's columns (prompt/completion/label, prompt/completion/reward, prompt/chosen/rejected, prompt/completion; *_ids for token ids).", showDefault: false);
         Add<string>("--eval-data", "Held-out data file (same columns).", showDefault: false);
@@ -61,6 +61,7 @@ public static class TrainCommand
         Add<int>("--save-total-limit", "Checkpoints kept (0: all).", Defaults.SaveTotalLimit);
         Add<bool>("--skip-bad-rows", "Skip malformed rows (counted and listed in data_report.json) instead of stopping.", Defaults.SkipBadRows);
         Add<string>("--value", "DRO-V value: per-example (separate network), single (one learned value), shared (head on the policy encoder).", Defaults.Value);
+        Add<bool>("--precompute-ref", "Score every row with the reference before the first step, instead of lazily per micro-batch the first time a row is seen (both are cached in the run).", Defaults.PrecomputeReference);
         Add<bool>("--length-normalize", "Divide sequence log-probs by the completion length (changes DRO's fixed point).", Defaults.LengthNormalize);
         Add<double>("--desirable-weight", "KTO λ_D.", Defaults.DesirableWeight);
         Add<double>("--undesirable-weight", "KTO λ_U.", Defaults.UndesirableWeight);
@@ -106,7 +107,7 @@ public static class TrainCommand
             try
             {
                 var tokenizer = ModelDirectory.LoadTokenizer(options.Model);
-                using var trainer = new AlignmentTrainer(options, ModelDirectory.Encoder(tokenizer), Console.Error);
+                using var trainer = new AlignmentTrainer(options, policy => ModelDirectory.Encoder(tokenizer, policy.Tokens), Console.Error);
                 var result = trainer.Train(resumeDir is not null, cts.Token);
                 if (result.Interrupted) return 130;
                 Console.WriteLine($"done: {result.Steps} steps in {result.ElapsedSeconds:F1} s; model in {result.FinalDirectory}");

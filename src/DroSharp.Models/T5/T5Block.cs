@@ -35,15 +35,17 @@ public sealed class T5Block
     /// <summary>
     /// h: [B, T, d]. Encoder: selfMask is the padding mask [B, T]. Decoder: causal self-attention,
     /// cross-attention over <paramref name="encoderHidden"/> [B, P, d] masked by <paramref name="encoderMask"/>.
+    /// While decoding, <paramref name="cache"/> holds this block's self- and cross-attention caches.
     /// </summary>
-    public Tensor Forward(Tensor h, Tensor? positionBias, Tensor? selfMask, bool causal, Tensor? encoderHidden, Tensor? encoderMask)
+    public Tensor Forward(Tensor h, Tensor? positionBias, Tensor? selfMask, bool causal, Tensor? encoderHidden, Tensor? encoderMask,
+        T5LayerCache? cache = null)
     {
         var n = Ops.RmsNorm(h, SelfAttentionNorm, _eps);
-        h = Ops.Add(h, SelfAttention.Forward(n, n, positionBias, selfMask, causal));
+        h = Ops.Add(h, SelfAttention.Forward(n, n, positionBias, selfMask, causal, cache?.Self));
         if (CrossAttention is not null)
         {
             n = Ops.RmsNorm(h, CrossAttentionNorm!, _eps);
-            h = Ops.Add(h, CrossAttention.Forward(n, encoderHidden!, null, encoderMask, causal: false));
+            h = Ops.Add(h, CrossAttention.Forward(n, encoderHidden!, null, encoderMask, causal: false, cache?.Cross));
         }
         n = Ops.RmsNorm(h, FeedForwardNorm, _eps);
         return Ops.Add(h, FeedForward.Forward(n));

@@ -25,7 +25,7 @@ namespace DroSharp.Models.T5;
 /// <see cref="Extra"/> and written back. Output is transformers' layout: keys sorted, 2-space indent.
 /// </para>
 /// </summary>
-public sealed class T5Config
+public sealed class T5Config : IModelConfig
 {
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal)
     {
@@ -134,6 +134,22 @@ public sealed class T5Config
     public IReadOnlyList<string>? Architectures { get; set; }
 
     public string ModelType => ModelTypeName;
+
+    /// <summary>The width of the encoder states a value head reads: d_model.</summary>
+    public int HiddenSize => DModel;
+
+    /// <summary>None: relative position buckets have no maximum length.</summary>
+    public int? MaxSequenceLength => null;
+
+    /// <summary>The vocabulary size, <c>pad_token_id</c> (also the decoder start) and <c>eos_token_id</c> of the tokenizer.</summary>
+    public void UseTokenizer(TokenizerIds ids)
+    {
+        VocabSize = ids.VocabSize;
+        if (ids.PadId is int pad) { PadTokenId = pad; DecoderStartTokenId = pad; }
+        if (ids.EosId is int eos) EosTokenId = eos;
+        DecoderStartTokenId ??= PadTokenId ?? 0;
+        Validate();
+    }
 
     /// <summary>Width of the attention projections: <c>num_heads · d_kv</c> (need not equal d_model).</summary>
     public int InnerDim => NumHeads * DKv;

@@ -1,4 +1,5 @@
 using DroSharp.Tensors;
+using DroSharp.Tensors.Modules;
 
 namespace DroSharp.Models.T5;
 
@@ -8,27 +9,27 @@ namespace DroSharp.Models.T5;
 /// </summary>
 public sealed class T5FeedForward
 {
-    public Tensor? Wi { get; }
-    public Tensor? Wi0 { get; }
-    public Tensor? Wi1 { get; }
-    public Tensor Wo { get; }
+    public Linear? Wi { get; }
+    public Linear? Wi0 { get; }
+    public Linear? Wi1 { get; }
+    public Linear Wo { get; }
     private readonly string _activation;
 
     public T5FeedForward(ParameterSet ps, string prefix, T5Config cfg)
     {
         _activation = cfg.DenseActFn;
+        if (_activation is not ("relu" or "gelu_new"))
+            throw new NotSupportedException($"T5 feed-forward activation '{_activation}' is not supported (relu and gelu_new are)");
         if (cfg.IsGatedAct)
         {
-            Wi0 = ps.Create($"{prefix}.wi_0.weight", new Shape(cfg.DFf, cfg.DModel));
-            Wi1 = ps.Create($"{prefix}.wi_1.weight", new Shape(cfg.DFf, cfg.DModel));
+            Wi0 = new Linear(ps, $"{prefix}.wi_0", cfg.DModel, cfg.DFf);
+            Wi1 = new Linear(ps, $"{prefix}.wi_1", cfg.DModel, cfg.DFf);
         }
         else
         {
-            Wi = ps.Create($"{prefix}.wi.weight", new Shape(cfg.DFf, cfg.DModel));
+            Wi = new Linear(ps, $"{prefix}.wi", cfg.DModel, cfg.DFf);
         }
-        Wo = ps.Create($"{prefix}.wo.weight", new Shape(cfg.DModel, cfg.DFf));
-        if (_activation is not ("relu" or "gelu_new"))
-            throw new NotSupportedException($"T5 feed-forward activation '{_activation}' is not supported (relu and gelu_new are)");
+        Wo = new Linear(ps, $"{prefix}.wo", cfg.DFf, cfg.DModel);
     }
 
     /// <summary>x: [..., d] (layer-normed) → [..., d].</summary>
@@ -37,15 +38,15 @@ public sealed class T5FeedForward
         Tensor h;
         if (Wi0 is not null)
         {
-            var gate = Ops.Linear(x, Wi0);
-            var lin = Ops.Linear(x, Wi1!);
+            var gate = Wi0.Forward(x);
+            var lin = Wi1!.Forward(x);
             h = _activation == "gelu_new" ? Ops.GatedGelu(gate, lin) : Ops.Mul(Ops.Relu(gate), lin);
         }
         else
         {
-            var pre = Ops.Linear(x, Wi!);
+            var pre = Wi!.Forward(x);
             h = _activation == "gelu_new" ? Ops.GeluNew(pre) : Ops.Relu(pre);
         }
-        return Ops.Linear(h, Wo);
+        return Wo.Forward(h);
     }
 }

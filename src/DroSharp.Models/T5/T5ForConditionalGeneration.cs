@@ -1,4 +1,6 @@
+using DroSharp.Models.Checkpoints;
 using DroSharp.Tensors;
+using DroSharp.Tensors.Autograd;
 
 namespace DroSharp.Models.T5;
 
@@ -6,9 +8,9 @@ namespace DroSharp.Models.T5;
 /// Hugging Face's <c>T5ForConditionalGeneration</c>: <c>shared.weight</c> [vocab, d], encoder and
 /// decoder stacks, and <c>lm_head.weight</c> [vocab, d] when embeddings are untied (v1.1/Flan); tied
 /// (v1.0) models project with <c>shared.weight</c> after rescaling by d_model^-0.5. No embedding
-/// scaling. Every op records on the current <see cref="Tensors.Autograd.Tape"/>.
+/// scaling. Every op records on the current <see cref="Tape"/>.
 /// </summary>
-public sealed class T5ForConditionalGeneration : IDisposable
+public sealed class T5ForConditionalGeneration : IPolicyModel
 {
     public T5Config Config { get; }
     public ParameterSet Parameters { get; } = new();
@@ -33,7 +35,15 @@ public sealed class T5ForConditionalGeneration : IDisposable
         Decoder = new T5Stack(Parameters, "decoder", config, isDecoder: true);
         if (!config.TieWordEmbeddings)
             LmHead = Parameters.Create("lm_head.weight", new Shape(config.VocabSize, config.DModel));
+        Tokens = new SpecialTokens(PadId, EosId, [EosId], BosId: null, AppendEosToCompletion: false);
     }
+
+    public IModelFamily Family => T5Family.Instance;
+
+    IModelConfig IPolicyModel.Config => Config;
+
+    /// <summary>T5's tokenizer ends every text with <c>&lt;/s&gt;</c>, so completions get no extra EOS.</summary>
+    public SpecialTokens Tokens { get; }
 
     /// <summary>HF <c>T5PreTrainedModel._init_weights</c>: normal with the std of <see cref="T5Initialization"/>, layer norms 1.</summary>
     public void InitializeWeights(DeterministicRandom rng) => T5Initialization.Initialize(Parameters, Config, rng);
@@ -63,56 +73,44 @@ public sealed class T5ForConditionalGeneration : IDisposable
         return Ops.Linear(Ops.Scale(h, 1f / MathF.Sqrt(Config.DModel)), Shared);
     }
 
-    /// <summary>log π(y_t | x, y_&lt;t) per response position, 0 at padding: [B, R].</summary>
-    public Tensor TokenLogProbs(Seq2SeqBatch batch)
+    public SequenceBatch CreateBatch(IReadOnlyList<int[]> prompts, IReadOnlyList<int[]> completions) =>
+        Seq2SeqBatch.Create(prompts, completions, PadId, DecoderStartId);
+
+    /// <summary>
+    /// Token log-probs [B, R] of the completions given the prompts (encoder input); prompt features =
+    /// the encoder states mean-pooled over each prompt's real tokens, [B, d].
+    /// </summary>
+    public PolicyOutput Forward(SequenceBatch batch, bool withPromptFeatures = false)
     {
+        var b = AsSeq2Seq(batch);
+        var enc = Encode(b.PromptIds, b.PromptMask);
+        var dec = DecodeHidden(b.DecoderInputIds, b.Size, enc, b.PromptMask);
+        var lp = Ops.LogSoftmaxGather(Logits(dec), b.Targets);
+        var tokens = Ops.Reshape(lp, new Shape(b.Size, b.CompletionLength));
+        return new PolicyOutput(tokens, withPromptFeatures ? Ops.MaskedMeanPool(enc, b.PromptMask) : null);
+    }
+
+    public Tensor NextTokenLogits(IReadOnlyList<int[]> prompts, IReadOnlyList<int[]> prefixes)
+    {
+        if (prompts.Count != prefixes.Count) throw new ArgumentException($"{prompts.Count} prompts but {prefixes.Count} prefixes");
+        // Decoder input [start, y0 … y_{t−1}] per row, right-padded; the logits of each row's last real position.
+        var withNext = prefixes.Select(p => p.Append(PadId).ToArray()).ToList();
+        using var batch = Seq2SeqBatch.Create(prompts, withNext, PadId, DecoderStartId);
         var enc = Encode(batch.PromptIds, batch.PromptMask);
-        var dec = DecodeHidden(batch.DecoderInputIds, batch.Size, enc, batch.PromptMask);
-        var logits = Logits(dec);
-        var lp = Ops.LogSoftmaxGather(logits, batch.Targets);
-        return Ops.Reshape(lp, new Shape(batch.Size, batch.ResponseLength));
+        var hidden = DecodeHidden(batch.DecoderInputIds, batch.Size, enc, batch.PromptMask); // [B, R, d]
+        int d = Config.DModel, r = batch.CompletionLength;
+        var last = Tape.NewTensor(new Shape(batch.Size, d));
+        for (int i = 0; i < batch.Size; i++)
+            hidden.Span.Slice((i * r + prefixes[i].Length) * d, d).CopyTo(last.Span.Slice(i * d, d));
+        return Logits(last);
     }
 
-    /// <summary>
-    /// log π(y|x) = Σ_t log π(y_t | x, y_&lt;t) over the response's real tokens: [B]. With
-    /// <paramref name="lengthNormalize"/> the sum is divided by the response length — an option
-    /// only: it changes DRO's fixed point (see reference algorithms §3.6).
-    /// </summary>
-    public Tensor SequenceLogProbs(Seq2SeqBatch batch, bool lengthNormalize = false)
-    {
-        var sum = Ops.SumLastAxis(TokenLogProbs(batch));
-        if (!lengthNormalize) return sum;
-        var inv = Tensors.Autograd.Tape.NewTensor(new Shape(batch.Size));
-        for (int i = 0; i < batch.Size; i++) inv[i] = 1f / Math.Max(1, batch.ResponseLengths[i]);
-        return Ops.Mul(sum, inv);
-    }
+    public IIncrementalDecoder StartDecoding(IReadOnlyList<int[]> prompts, int maxNewTokens) => new T5IncrementalDecoder(this, prompts, maxNewTokens);
 
-    /// <summary>
-    /// log π(completionᵢ | promptᵢ) for every pair, no gradient, scored <paramref name="batchSize"/>
-    /// pairs at a time on a non-recording tape (same sums as <see cref="SequenceLogProbs"/>).
-    /// </summary>
-    public double[] ScoreSequences(IReadOnlyList<int[]> prompts, IReadOnlyList<int[]> completions, int batchSize, bool lengthNormalize = false)
-    {
-        if (prompts.Count != completions.Count) throw new ArgumentException($"{prompts.Count} prompts but {completions.Count} completions");
-        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), $"batch size {batchSize} must be at least 1");
-        var result = new double[prompts.Count];
-        using var tape = new Tensors.Autograd.Tape(recording: false);
-        for (int start = 0; start < prompts.Count; start += batchSize)
-        {
-            int n = Math.Min(batchSize, prompts.Count - start);
-            var p = new int[n][];
-            var c = new int[n][];
-            for (int i = 0; i < n; i++) { p[i] = prompts[start + i]; c[i] = completions[start + i]; }
-            using var batch = Seq2SeqBatch.Create(p, c, PadId, DecoderStartId);
-            using (tape.Activate())
-            {
-                var lp = SequenceLogProbs(batch, lengthNormalize);
-                for (int i = 0; i < n; i++) result[start + i] = lp[i];
-            }
-            tape.Reset();
-        }
-        return result;
-    }
+    public void Save(string directory) => T5ModelFiles.Save(Config, Parameters, directory);
+
+    internal static Seq2SeqBatch AsSeq2Seq(SequenceBatch batch) =>
+        batch as Seq2SeqBatch ?? throw new ArgumentException($"a T5 model needs a batch made by its own CreateBatch, not a {batch.GetType().Name}");
 
     public void Dispose() => Parameters.Dispose();
 }

@@ -1,4 +1,5 @@
 using DroSharp.Models.Checkpoints;
+using DroSharp.Tensors;
 
 namespace DroSharp.Models.T5;
 
@@ -9,24 +10,19 @@ namespace DroSharp.Models.T5;
 /// </summary>
 public static class T5ModelFiles
 {
-    public static T5Config LoadConfig(string directory)
-    {
-        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model directory {directory} does not exist");
-        string path = Path.Combine(directory, CheckpointDirectory.ConfigFileName);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{directory} has no config.json: not a Hugging Face model directory", path);
-        return T5Config.Load(path);
-    }
+    public static T5Config LoadConfig(string directory) => T5Config.Load(ModelFamilies.ConfigPath(directory));
 
-    public static T5ForConditionalGeneration LoadPolicy(string directory) =>
-        LoadInto(directory, config => new T5ForConditionalGeneration(config), m => m.Parameters);
+    public static T5ForConditionalGeneration LoadPolicy(string directory) => LoadPolicy(directory, LoadConfig(directory));
+
+    public static T5ForConditionalGeneration LoadPolicy(string directory, T5Config config) =>
+        LoadInto(directory, new T5ForConditionalGeneration(config), m => m.Parameters);
 
     public static T5ValueModel LoadValue(string directory) =>
-        LoadInto(directory, config => new T5ValueModel(config), m => m.Parameters);
+        LoadInto(directory, new T5ValueModel(LoadConfig(directory)), m => m.Parameters);
 
-    /// <summary>Builds the model from the directory's config.json, then fills its parameters from the weights.</summary>
-    private static TModel LoadInto<TModel>(string directory, Func<T5Config, TModel> create, Func<TModel, ParameterSet> parameters) where TModel : IDisposable
+    /// <summary>Fills the model's parameters from the directory's weights; disposes the model on failure.</summary>
+    private static TModel LoadInto<TModel>(string directory, TModel model, Func<TModel, ParameterSet> parameters) where TModel : IDisposable
     {
-        var model = create(LoadConfig(directory));
         try
         {
             StateDictLoader.Load(directory, parameters(model).All);

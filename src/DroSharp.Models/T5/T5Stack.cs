@@ -44,15 +44,21 @@ public sealed class T5Stack
     /// embeds: [B, T, d] → final-layer-normed hidden states [B, T, d]. Encoder: <paramref name="mask"/>
     /// is the padding mask [B, T]. Decoder: causal self-attention only (HF's default without a
     /// decoder attention mask) and cross-attention over encoderHidden masked by encoderMask.
+    /// While decoding, <paramref name="caches"/> (one per block) hold what earlier steps computed and
+    /// the T new positions start at <paramref name="positionOffset"/>.
     /// </summary>
-    public Tensor Forward(Tensor embeds, Tensor? mask, Tensor? encoderHidden = null, Tensor? encoderMask = null)
+    public Tensor Forward(Tensor embeds, Tensor? mask, Tensor? encoderHidden = null, Tensor? encoderMask = null,
+        IReadOnlyList<T5LayerCache>? caches = null, int positionOffset = 0)
     {
         int t = embeds.Shape[1];
         var table = Blocks[0].SelfAttention.RelativeAttentionBias!;
-        var bias = Ops.PositionBias(table, Buckets(t, t), t, t);
+        int keys = positionOffset + t;
+        var buckets = positionOffset == 0 ? Buckets(t, t)
+            : RelativePositionBucket.Table(t, keys, bidirectional: !IsDecoder, _cfg.RelativeAttentionNumBuckets, _cfg.RelativeAttentionMaxDistance, positionOffset);
+        var bias = Ops.PositionBias(table, buckets, t, keys);
         var h = embeds;
-        foreach (var block in Blocks)
-            h = block.Forward(h, bias, IsDecoder ? null : mask, causal: IsDecoder, encoderHidden, encoderMask);
+        for (int i = 0; i < Blocks.Count; i++)
+            h = Blocks[i].Forward(h, bias, IsDecoder ? null : mask, causal: IsDecoder, encoderHidden, encoderMask, caches?[i]);
         return Ops.RmsNorm(h, FinalLayerNorm, (float)_cfg.LayerNormEpsilon);
     }
 }

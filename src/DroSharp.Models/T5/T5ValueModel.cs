@@ -8,7 +8,7 @@ namespace DroSharp.Models.T5;
 /// <c>value_head</c> = Linear(d_model → 1) with bias. It sees the prompt only. Kept separate from
 /// the policy: the DRO paper found parameter sharing harmful.
 /// </summary>
-public sealed class T5ValueModel : IDisposable
+public sealed class T5ValueModel : IValueModel
 {
     public T5Config Config { get; }
     public ParameterSet Parameters { get; } = new();
@@ -46,6 +46,17 @@ public sealed class T5ValueModel : IDisposable
     }
 
     public void InitializeWeights(DeterministicRandom rng) => T5Initialization.Initialize(Parameters, Config, rng);
+
+    public bool ReadsPolicyFeatures => false;
+
+    /// <summary>V(xᵢ) [B] from the batch's prompts (encoder input).</summary>
+    public Tensor Forward(SequenceBatch batch, PolicyOutput policyOutput)
+    {
+        var b = T5ForConditionalGeneration.AsSeq2Seq(batch);
+        return Forward(b.PromptIds, b.PromptMask);
+    }
+
+    public void Save(string directory) => T5ModelFiles.Save(Config, Parameters, directory);
 
     /// <summary>ids: [B·P], mask: [B, P] → V(x): [B].</summary>
     public Tensor Forward(int[] ids, Tensor mask)

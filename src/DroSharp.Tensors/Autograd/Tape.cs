@@ -150,6 +150,31 @@ public sealed class Tape : IDisposable
         RunBackward();
     }
 
+    /// <summary>
+    /// Backpropagates several outputs at once, each with its given gradient (e.g. a policy's
+    /// log-probs and a value head on the same backbone): one propagation, so a shared intermediate
+    /// receives the sum of both gradients before its own backward runs. Outputs that depend on no
+    /// parameter are skipped; if none does, nothing happens.
+    /// </summary>
+    public void Backward(ReadOnlySpan<(Tensor Output, Tensor Gradient)> seeds)
+    {
+        bool any = false;
+        foreach (var (output, gradient) in seeds)
+        {
+            if (gradient.Length != output.Length) throw new ArgumentException($"gradient {gradient.Shape} for output {output.Shape}");
+            any |= output.RequiresGrad;
+        }
+        if (!any) return;
+        ForgetIntermediateGradients();
+        foreach (var (output, gradient) in seeds)
+        {
+            if (!output.RequiresGrad) continue;
+            var g = GradOf(output)!;
+            System.Numerics.Tensors.TensorPrimitives.Add(g.Span, gradient.Span, g.Span);
+        }
+        RunBackward();
+    }
+
     // Every recorded output is an intermediate (arena memory); leaves and parameters keep theirs.
     private void ForgetIntermediateGradients()
     {

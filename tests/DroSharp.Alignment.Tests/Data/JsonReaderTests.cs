@@ -87,11 +87,11 @@ public class JsonReaderTests
         Assert.Equal(DatasetKind.LabelledFeedback, d.Kind);
         Assert.Equal([5, 0, 7], d.Examples[0].Prompt.Ids!);
         Assert.Null(d.Examples[0].Prompt.Text);
-        Assert.Equal([int.MaxValue, 1], d.Examples[0].Completion.ToIds(null));
+        Assert.Equal([int.MaxValue, 1], d.Examples[0].Completion.ToIds(null, completion: true));
         Assert.Equal("hi", d.Examples[1].Prompt.Text);
-        Assert.Equal([9], d.Examples[1].Prompt.ToIds(CharEncoder));
-        Assert.Equal(['y', 'o', 1], d.Examples[1].Completion.ToIds(CharEncoder));
-        Assert.Throws<InvalidOperationException>(() => d.Examples[1].Completion.ToIds(null));
+        Assert.Equal([9], d.Examples[1].Prompt.ToIds(CharEncoder, completion: false));
+        Assert.Equal(['y', 'o', 1], d.Examples[1].Completion.ToIds(CharEncoder, completion: true));
+        Assert.Throws<InvalidOperationException>(() => d.Examples[1].Completion.ToIds(null, completion: true));
     }
 
     [Fact]

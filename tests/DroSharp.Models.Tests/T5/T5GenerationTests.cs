@@ -1,3 +1,4 @@
+using DroSharp.Models;
 using DroSharp.Models.Generation;
 using DroSharp.Models.T5;
 using DroSharp.Tensors;
@@ -24,7 +25,7 @@ public class T5GenerationTests
     {
         using var model = new T5ForConditionalGeneration(SmallConfig(v1));
         model.InitializeWeights(new DeterministicRandom(11));
-        var gen = new T5Generator(model);
+        var gen = new Generator(model);
         var options = new GenerationOptions { MaxNewTokens = 12, Greedy = true };
         var cached = gen.Generate(Prompts(), options, useCache: true);
         var full = gen.Generate(Prompts(), options, useCache: false);
@@ -38,7 +39,7 @@ public class T5GenerationTests
     {
         using var model = new T5ForConditionalGeneration(SmallConfig(false));
         model.InitializeWeights(new DeterministicRandom(5));
-        var gen = new T5Generator(model);
+        var gen = new Generator(model);
         var options = new GenerationOptions { MaxNewTokens = 10, Greedy = false, Temperature = 1.3f, TopK = 20, TopP = 0.9f, Seed = 99 };
         var a = gen.Generate(Prompts(), options, useCache: true);
         var b = gen.Generate(Prompts(), options, useCache: false);
@@ -53,7 +54,7 @@ public class T5GenerationTests
         // The first greedy token must be the arg-max of the full forward's first-step distribution.
         using var model = new T5ForConditionalGeneration(SmallConfig(false));
         model.InitializeWeights(new DeterministicRandom(3));
-        var first = new T5Generator(model).Generate(Prompts(), new GenerationOptions { MaxNewTokens = 1 });
+        var first = new Generator(model).Generate(Prompts(), new GenerationOptions { MaxNewTokens = 1 });
         for (int i = 0; i < Prompts().Count; i++)
         {
             double best = double.NegativeInfinity; int bestId = -1;
@@ -62,7 +63,7 @@ public class T5GenerationTests
                 using var batch = Seq2SeqBatch.Create([Prompts()[i]], [[tok]], model.PadId, model.DecoderStartId);
                 using var tape = new DroSharp.Tensors.Autograd.Tape(recording: false);
                 using var _ = tape.Activate();
-                double lp = model.SequenceLogProbs(batch)[0];
+                double lp = PolicyScoring.SequenceLogProbs(model.Forward(batch), batch, lengthNormalize: false)[0];
                 if (lp > best) { best = lp; bestId = tok; }
             }
             Assert.Equal(bestId, first[i][0]);

@@ -1,3 +1,4 @@
+using DroSharp.Models;
 using System.Text.Json;
 using DroSharp.Models.Checkpoints;
 using DroSharp.Models.T5;
@@ -67,13 +68,13 @@ public sealed class T5GoldenTests
             enc = policy.Encode(batch.PromptIds, batch.PromptMask);
             var dec = policy.DecodeHidden(batch.DecoderInputIds, b, enc, batch.PromptMask);
             logits = policy.Logits(dec);
-            tokenLp = Ops.Reshape(Ops.LogSoftmaxGather(logits, batch.Targets), new Shape(b, batch.ResponseLength));
+            tokenLp = Ops.Reshape(Ops.LogSoftmaxGather(logits, batch.Targets), new Shape(b, batch.CompletionLength));
             seqLp = Ops.SumLastAxis(tokenLp);
         }
         using (valueTape.Activate()) values = value.Forward(batch.PromptIds, batch.PromptMask);
 
         AssertClose("encoder_hidden_first", enc.Span[..(batch.PromptLength * policy.Config.DModel)]);
-        AssertClose("logits_first", logits.Span[..(batch.ResponseLength * policy.Config.VocabSize)]);
+        AssertClose("logits_first", logits.Span[..(batch.CompletionLength * policy.Config.VocabSize)]);
         AssertClose("token_logprobs", tokenLp.Span);
         AssertClose("logprobs", seqLp.Span);
         AssertClose("values", values.Span);

@@ -1,3 +1,4 @@
+using DroSharp.Models;
 using DroSharp.Models.T5;
 using DroSharp.Tensors;
 using DroSharp.Tensors.Autograd;
@@ -28,8 +29,8 @@ public class T5ModelTests
         using var padded = Seq2SeqBatch.Create([p, [7, 7, 7, 7, 7, 7, 7, 1]], [r, [2, 2, 2, 2, 2, 1]], 0, 0);
         using var tape = new Tape(recording: false);
         using var _ = tape.Activate();
-        float a = model.SequenceLogProbs(alone)[0];
-        float b = model.SequenceLogProbs(padded)[0];
+        float a = PolicyScoring.SequenceLogProbs(model.Forward(alone), alone, lengthNormalize: false)[0];
+        float b = PolicyScoring.SequenceLogProbs(model.Forward(padded), padded, lengthNormalize: false)[0];
         Assert.True(Math.Abs(a - b) < 1e-4 * Math.Max(1, Math.Abs(a)), $"{a} vs {b}");
         Assert.True(a < 0);
     }

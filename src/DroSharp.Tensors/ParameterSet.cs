@@ -1,17 +1,26 @@
-using DroSharp.Tensors;
+using DroSharp.Tensors.Modules;
 
-namespace DroSharp.Models;
+namespace DroSharp.Tensors;
 
 /// <summary>
 /// A model's parameters by their Hugging Face names, in creation order (the order optimisers and
-/// checkpoints iterate in). Each is an owned float32 tensor with <c>RequiresGrad</c> and its name set.
+/// checkpoints iterate in). Each is an owned float32 tensor with its name set; <c>RequiresGrad</c> is the
+/// trainable flag (true when created; <see cref="Freeze"/> clears it). The <see cref="Linear"/> modules
+/// built on these parameters are registered too, in creation order, for adapters to find.
 /// </summary>
 public sealed class ParameterSet : IDisposable
 {
     private readonly List<Tensor> _list = new();
     private readonly Dictionary<string, Tensor> _byName = new(StringComparer.Ordinal);
+    private readonly List<Linear> _linears = new();
 
     public IReadOnlyList<Tensor> All => _list;
+
+    /// <summary>The parameters that train (<c>RequiresGrad</c>), in creation order.</summary>
+    public IReadOnlyList<Tensor> Trainable => _list.Where(p => p.RequiresGrad).ToList();
+
+    /// <summary>Every <see cref="Linear"/> module built on this set, in creation order.</summary>
+    public IReadOnlyList<Linear> Linears => _linears;
 
     public int Count => _list.Count;
 
@@ -35,6 +44,20 @@ public sealed class ParameterSet : IDisposable
         _list.Add(t);
         _byName.Add(name, t);
         return t;
+    }
+
+    /// <summary>Called by <see cref="Linear"/>'s constructor.</summary>
+    internal void Register(Linear module) => _linears.Add(module);
+
+    /// <summary>Marks every parameter as not trainable (no gradient is computed or kept for it).</summary>
+    public void Freeze()
+    {
+        foreach (var p in _list)
+        {
+            p.RequiresGrad = false;
+            p.Grad?.Dispose();
+            p.Grad = null;
+        }
     }
 
     public bool Contains(string name) => _byName.ContainsKey(name);
@@ -70,5 +93,6 @@ public sealed class ParameterSet : IDisposable
         }
         _list.Clear();
         _byName.Clear();
+        _linears.Clear();
     }
 }

@@ -1,0 +1,41 @@
+using DroSharp.Models.Values;
+using DroSharp.Tensors;
+
+namespace DroSharp.Models.T5;
+
+/// <summary>The T5 family (<c>model_type</c> t5): v1.0, v1.1 and Flan-T5 encoder-decoders.</summary>
+public sealed class T5Family : IModelFamily
+{
+    public static T5Family Instance { get; } = new();
+
+    private T5Family() { }
+
+    public string Name => "t5";
+
+    public IReadOnlyList<string> ModelTypes { get; } = [T5Config.ModelTypeName];
+
+    public IReadOnlyList<string> PresetNames => T5Presets.Names;
+
+    public IModelConfig ParseConfig(string json, string source) => T5Config.Parse(json, source);
+
+    public IModelConfig CreatePreset(string name, int? vocabSize = null) => T5Presets.Get(name, vocabSize);
+
+    public IPolicyModel CreatePolicy(IModelConfig config) => new T5ForConditionalGeneration(AsT5(config));
+
+    public IPolicyModel LoadPolicy(string directory, IModelConfig config) => T5ModelFiles.LoadPolicy(directory, AsT5(config));
+
+    public IValueModel CreateValueModel(IPolicyModel policy, ValueModelKind kind, DeterministicRandom rng)
+    {
+        var t5 = policy as T5ForConditionalGeneration ?? throw new ArgumentException($"a T5 value model needs a T5 policy, not {policy.GetType().Name}");
+        return kind switch
+        {
+            ValueModelKind.OwnBackbone => T5ValueModel.FromPolicy(t5, rng),
+            ValueModelKind.Scalar => new ScalarValueModel(t5.Config),
+            ValueModelKind.SharedBackbone => new SharedBackboneValueModel(t5.Config, rng, T5Initialization.StdFor("value_head.weight", t5.Config)),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown value model kind"),
+        };
+    }
+
+    private static T5Config AsT5(IModelConfig config) =>
+        config as T5Config ?? throw new ArgumentException($"the T5 family cannot build a model from a {config.GetType().Name}");
+}
