@@ -7,9 +7,11 @@ using DroSharp.Tensors.Threading;
 namespace DroSharp.Cli.Commands;
 
 /// <summary>
-/// <c>dro bench gemm [--json] [--threads N] [--repeat R] [--shape MxNxK]…</c>: the median GFLOP/s of
+/// <c>dro bench gemm [--json] [--threads N] [--repeat R] [--shape MxNxK]… [--bf16]</c>: the median GFLOP/s of
 /// <see cref="Gemm"/> on each shape in the three layouts, and its efficiency: GFLOP/s ÷ the float32
 /// FMA peak of the machine, measured in the same run between the GEMM repetitions (median trial).
+/// With <c>--bf16</c> the NN and NT rows are each followed by the same product with B stored in
+/// bfloat16 (<see cref="Gemm.ComputeBFloat16B"/>: a frozen Linear weight, forward NT and input gradient NN).
 /// </summary>
 public static class GemmBenchCommand
 {
@@ -20,6 +22,7 @@ public static class GemmBenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object per line (m, n, k, layout, gflops, peak_gflops, efficiency)." };
         var threads = new Option<int?>("--threads") { Description = "Worker threads (the pool size, as DROSHARP_THREADS; default: all cores)." };
         var repeat = new Option<int>("--repeat") { Description = "Timed repetitions per shape and layout; the median is reported.", DefaultValueFactory = _ => 7 };
+        var bf16 = new Option<bool>("--bf16") { Description = "Also time the NN and NT rows with B stored in bfloat16 and widened in the packing (a frozen weight)." };
         var shapes = new Option<string[]>("--shape")
         {
             Description = "A shape m×n×k to measure instead of the t5-small set, e.g. 1024x1024x1024 (repeatable).",
@@ -44,11 +47,12 @@ public static class GemmBenchCommand
         cmd.Options.Add(threads);
         cmd.Options.Add(repeat);
         cmd.Options.Add(shapes);
-        cmd.SetAction(parse => Run(parse.GetValue(json), parse.GetValue(threads), parse.GetValue(repeat), parse.GetValue(shapes)));
+        cmd.Options.Add(bf16);
+        cmd.SetAction(parse => Run(parse.GetValue(json), parse.GetValue(threads), parse.GetValue(repeat), parse.GetValue(shapes), parse.GetValue(bf16)));
         return cmd;
     }
 
-    private static int Run(bool json, int? threads, int repeat, string[]? shapeArgs)
+    private static int Run(bool json, int? threads, int repeat, string[]? shapeArgs, bool bf16)
     {
         var shapes = shapeArgs is { Length: > 0 } ? shapeArgs.Select(s => TryParseShape(s)!.Value).ToArray() : GemmBenchmark.DefaultShapes;
         if (threads is { } t)
@@ -65,16 +69,18 @@ public static class GemmBenchCommand
         {
             Console.WriteLine(FormattableString.Invariant(
                 $"FMA peak: {startPeak:F1} GFLOP/s float32 at the start ({poolThreads} threads, {KernelDispatch.Level}); each row: GEMM median of {repeat} after a warm-up, against the median of the peak trials taken between its repetitions"));
-            Console.WriteLine(FormattableString.Invariant($"{"m",6} {"n",6} {"k",6}  {"layout",-6} {"GFLOP/s",8} {"peak",8}  {"efficiency",10}"));
+            Console.WriteLine(FormattableString.Invariant($"{"m",6} {"n",6} {"k",6}  {"layout",-6} {"B",-4} {"GFLOP/s",8} {"peak",8}  {"efficiency",10}"));
         }
         foreach (var (m, n, k) in shapes)
         foreach (var layout in Layouts)
+        foreach (bool b16 in bf16 && layout != GemmLayout.TN ? [false, true] : new[] { false })
         {
-            var r = GemmBenchmark.Measure(m, n, k, layout, repeat, peak);
+            var r = GemmBenchmark.Measure(m, n, k, layout, repeat, peak, b16);
+            string bType = b16 ? "bf16" : "f32";
             Console.WriteLine(json
                 ? FormattableString.Invariant(
-                    $"{{\"m\":{m},\"n\":{n},\"k\":{k},\"layout\":\"{layout}\",\"gflops\":{r.Gflops:F2},\"peak_gflops\":{r.PeakGflops:F2},\"efficiency\":{r.Efficiency:F4},\"threads\":{poolThreads}}}")
-                : FormattableString.Invariant($"{m,6} {n,6} {k,6}  {layout,-6} {r.Gflops,8:F1} {r.PeakGflops,8:F1}  {r.Efficiency,10:F3}"));
+                    $"{{\"m\":{m},\"n\":{n},\"k\":{k},\"layout\":\"{layout}\",\"b_dtype\":\"{bType}\",\"gflops\":{r.Gflops:F2},\"peak_gflops\":{r.PeakGflops:F2},\"efficiency\":{r.Efficiency:F4},\"threads\":{poolThreads}}}")
+                : FormattableString.Invariant($"{m,6} {n,6} {k,6}  {layout,-6} {bType,-4} {r.Gflops,8:F1} {r.PeakGflops,8:F1}  {r.Efficiency,10:F3}"));
         }
         return 0;
     }

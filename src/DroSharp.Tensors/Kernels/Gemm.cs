@@ -8,6 +8,7 @@ namespace DroSharp.Tensors.Kernels;
 /// Packed panels and a register-blocked micro-kernel chosen by <see cref="KernelDispatch.Level"/>
 /// (AVX-512 12×32, AVX2 6×16 or scalar 4×4; see <see cref="GemmDriver"/>), on the worker pool.
 /// Results are bit-identical from run to run and independent of the thread count.
+/// <see cref="ComputeBFloat16B"/> takes B as bfloat16 bits (frozen weights) and widens it in the packing.
 /// </summary>
 public static unsafe class Gemm
 {
@@ -31,6 +32,36 @@ public static unsafe class Gemm
         }
         level = (SimdLevel)Math.Min((int)level, (int)KernelDispatch.Hardware);
         var pr = new GemmProblem(layout, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+        Run(pr, level, Math.Clamp(threads, 1, WorkerPool.Default.Threads));
+    }
+
+    /// <summary>
+    /// C[m,n] (+)= op(A)·op(B) with B stored as bfloat16 bits (a frozen weight: see
+    /// <see cref="BFloat16Matrix"/>), ldb in elements. B is widened to float32 while it is packed, so
+    /// the result is bit-identical to <see cref="Compute(GemmLayout,int,int,int,float*,int,float*,int,float*,int,bool)"/>
+    /// on the widened matrix. Linear with W [out,in] in bfloat16: forward y = x·Wᵀ is
+    /// <see cref="GemmLayout.NT"/>, the input gradient dx = dy·W is <see cref="GemmLayout.NN"/>
+    /// (<see cref="GemmLayout.TN"/> works too).
+    /// </summary>
+    public static void ComputeBFloat16B(GemmLayout layout, int m, int n, int k,
+        float* a, int lda, ushort* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        ComputeBFloat16B(layout, m, n, k, a, lda, b, ldb, c, ldc, accumulate, KernelDispatch.Level, WorkerPool.Default.Threads);
+    }
+
+    /// <summary><see cref="ComputeBFloat16B(GemmLayout,int,int,int,float*,int,ushort*,int,float*,int,bool)"/> with an explicit kernel level and at most <paramref name="threads"/> threads (tests, benchmarks).</summary>
+    internal static void ComputeBFloat16B(GemmLayout layout, int m, int n, int k,
+        float* a, int lda, ushort* b, int ldb, float* c, int ldc, bool accumulate, SimdLevel level, int threads)
+    {
+        Validate(layout, m, n, k, lda, ldb, ldc);
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            if (!accumulate) ClearC(m, n, c, ldc);
+            return;
+        }
+        level = (SimdLevel)Math.Min((int)level, (int)KernelDispatch.Hardware);
+        var pr = new GemmProblem(layout, m, n, k, a, lda, null, ldb, c, ldc, accumulate, bBFloat16: b);
         Run(pr, level, Math.Clamp(threads, 1, WorkerPool.Default.Threads));
     }
 

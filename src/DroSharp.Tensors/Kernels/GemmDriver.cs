@@ -9,7 +9,7 @@ namespace DroSharp.Tensors.Kernels;
 /// <code>
 /// for each column block jb of NB ≤ NbMax columns           (per thread)
 ///   for each k block pb of KC ≤ KcMax                      (fixed by k alone)
-///     pack B[pb.., jb..] → [NB/NR][KC, NR]                 (L2-resident: 256·1024·4 B = 1 MB)
+///     pack B[pb.., jb..] → [NB/NR][KC, NR]                 (L2-resident: 256·1024·4 B = 1 MB; a bfloat16 B is widened here)
 ///     for each row block ib0 of MB ≤ MbMax rows:
 ///       pack A[ib0.., pb..] → [MB/MR][KC, MR]               (L2; one micro-panel ≤ 16 KB in L1 at a time)
 ///       for each MR-row panel ib, for each NR-column panel jr:
@@ -109,7 +109,8 @@ internal static unsafe class GemmDriver
         int mr = TK.MR, nr = TK.NR;
         var ws = GemmWorkspace.Current;
         float* packedA = ws.PackedA, packedB = ws.PackedB, tile = ws.Tile;
-        bool simd = TK.Simd;
+        SimdLevel level = TK.Level;
+        bool simd = level != SimdLevel.Scalar;
         int kcBlock = KcFor(pr.K);
         int width = j1 - j0;
         int nBlocks = (width + NbMax - 1) / NbMax;
@@ -131,15 +132,18 @@ internal static unsafe class GemmDriver
                 int kc = Math.Min(kcBlock, pr.K - pb);
                 bool add = pr.Accumulate || pb > 0;
 
-                // B block: panel q holds columns jb + q·NR … as [kc, NR].
+                // B block: panel q holds columns jb + q·NR … as [kc, NR] (bfloat16 B widened here).
                 if (bTransposed)
                 {
                     for (int q = 0; q < panels; q++)
                     {
                         int j = jb + q * nr, w = Math.Min(nr, j1 - j);
-                        GemmPacking.Transpose(pr.B + j * pr.Ldb + pb, pr.Ldb, w, kc, packedB + (nint)q * kc * nr, nr, simd);
+                        float* panel = packedB + (nint)q * kc * nr;
+                        if (pr.BBFloat16 != null) GemmPacking.TransposeWidening(pr.BBFloat16 + j * pr.Ldb + pb, pr.Ldb, w, kc, panel, nr, level);
+                        else GemmPacking.Transpose(pr.B + j * pr.Ldb + pb, pr.Ldb, w, kc, panel, nr, simd);
                     }
                 }
+                else if (pr.BBFloat16 != null) GemmPacking.CopyPanelsWidening(pr.BBFloat16 + pb * pr.Ldb + jb, pr.Ldb, kc, nb, packedB, nr, level);
                 else GemmPacking.CopyPanels(pr.B + pb * pr.Ldb + jb, pr.Ldb, kc, nb, packedB, nr, simd);
 
                 for (int ib0 = i0; ib0 < i1; ib0 += mbBlock)

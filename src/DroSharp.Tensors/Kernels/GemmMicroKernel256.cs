@@ -13,7 +13,7 @@ internal readonly unsafe struct GemmMicroKernel256 : IGemmMicroKernel
 {
     public static int MR => 6;
     public static int NR => 16;
-    public static bool Simd => true;
+    public static SimdLevel Level => SimdLevel.Vector256;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, bool add)

@@ -13,7 +13,7 @@ internal readonly unsafe struct GemmMicroKernel512 : IGemmMicroKernel
 {
     public static int MR => 12;
     public static int NR => 32;
-    public static bool Simd => true;
+    public static SimdLevel Level => SimdLevel.Vector512;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, bool add)

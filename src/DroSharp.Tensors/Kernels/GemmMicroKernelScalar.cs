@@ -10,7 +10,7 @@ internal readonly unsafe struct GemmMicroKernelScalar : IGemmMicroKernel
 {
     public static int MR => 4;
     public static int NR => 4;
-    public static bool Simd => false;
+    public static SimdLevel Level => SimdLevel.Scalar;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, bool add)

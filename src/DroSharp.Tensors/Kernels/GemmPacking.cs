@@ -9,7 +9,9 @@ namespace DroSharp.Tensors.Kernels;
 /// an A micro-panel is [kc, MR] (MR rows of op(A) interleaved per k step), a B micro-panel is
 /// [kc, NR]. Rows or columns past the edge of the matrix are packed as zeros, so the kernels
 /// always compute full tiles. Transposed operands are transposed here, 8×8 at a time with AVX,
-/// so no transposed copy of a whole matrix is ever made.
+/// so no transposed copy of a whole matrix is ever made. A B stored as bfloat16 is widened to
+/// float32 while it is packed (<see cref="CopyPanelsWidening"/>, <see cref="TransposeWidening"/>), so
+/// the micro-kernels see the same float32 panels as for the widened matrix.
 /// </summary>
 internal static unsafe class GemmPacking
 {
@@ -92,6 +94,96 @@ internal static unsafe class GemmPacking
         }
     }
 
+    /// <summary>
+    /// <see cref="CopyPanels"/> from bfloat16 bits: dst gets src widened to float32 (exactly; a shift
+    /// left by 16), with vectors up to <paramref name="level"/>'s width (one 512-bit load widens a
+    /// whole 32-column panel row). Used for a bfloat16 B in NN and TN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void CopyPanelsWidening(ushort* src, nint lds, int kc, int width, float* dst, int stride, SimdLevel level)
+    {
+        const int RowsAtOnce = 8;
+        int panels = (width + stride - 1) / stride;
+        nint panelSize = (nint)kc * stride;
+        for (int p0 = 0; p0 < kc; p0 += RowsAtOnce)
+        {
+            int rows = Math.Min(RowsAtOnce, kc - p0);
+            for (int q = 0; q < panels; q++)
+            {
+                int x0 = q * stride, w = Math.Min(stride, width - x0);
+                ushort* s = src + p0 * lds + x0;
+                float* d = dst + q * panelSize + (nint)p0 * stride;
+                for (int p = 0; p < rows; p++, s += lds, d += stride)
+                {
+                    BFloat16Conversion.WidenRow(s, d, w, level);
+                    if (w < stride) new Span<float>(d + w, stride - w).Clear();
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Transpose"/> from bfloat16 bits: dst[p, x] = widen(src[x·lds + p]) for p &lt; kc,
+    /// x &lt; width; zero for width ≤ x &lt; stride. Blocks of 8 k steps of 8 (or 4) rows are loaded
+    /// zero-extended to 32 bits (vpmovzxwd), shifted left by 16 and transposed in AVX registers as in
+    /// the float32 path, at both vector levels. Used for a bfloat16 B in NT.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void TransposeWidening(ushort* src, nint lds, int width, int kc, float* dst, int stride, SimdLevel level)
+    {
+        int x = 0;
+        if (level != SimdLevel.Scalar && Avx2.IsSupported)
+        {
+            for (; x + 8 <= width; x += 8)
+            {
+                ushort* s = src + x * lds;
+                int p = 0;
+                for (; p + 8 <= kc; p += 8)
+                {
+                    ushort* b = s + p;
+                    StoreTransposed8x8(
+                        Widen8(b), Widen8(b + lds), Widen8(b + 2 * lds), Widen8(b + 3 * lds),
+                        Widen8(b + 4 * lds), Widen8(b + 5 * lds), Widen8(b + 6 * lds), Widen8(b + 7 * lds),
+                        dst + (nint)p * stride + x, stride);
+                }
+                for (; p < kc; p++) ColumnWidening(s + p, lds, 8, dst + (nint)p * stride + x);
+            }
+            if (x + 4 <= width)
+            {
+                ushort* s = src + x * lds;
+                int p = 0;
+                for (; p + 8 <= kc; p += 8)
+                {
+                    ushort* b = s + p;
+                    StoreTransposed4x8(Widen8(b), Widen8(b + lds), Widen8(b + 2 * lds), Widen8(b + 3 * lds), dst + (nint)p * stride + x, stride);
+                }
+                for (; p < kc; p++) ColumnWidening(s + p, lds, 4, dst + (nint)p * stride + x);
+                x += 4;
+            }
+        }
+        if (x < width)
+        {
+            ushort* s = src + x * lds;
+            for (int p = 0; p < kc; p++) ColumnWidening(s + p, lds, width - x, dst + (nint)p * stride + x);
+        }
+        if (width < stride)
+        {
+            for (int p = 0; p < kc; p++) new Span<float>(dst + (nint)p * stride + width, stride - width).Clear();
+        }
+    }
+
+    // 8 bfloat16 at s → 8 floats: zero-extend to 32 bits, shift left by 16.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Widen8(ushort* s) =>
+        Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(s), 16).AsSingle();
+
+    // dst[x] = widen(s[x·lds]) for x < count.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnWidening(ushort* s, nint lds, int count, float* dst)
+    {
+        for (int x = 0; x < count; x++) ((uint*)dst)[x] = (uint)s[x * lds] << 16;
+    }
+
     // dst[x] = s[x·lds] for x < count.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Column(float* s, nint lds, int count, float* dst)
@@ -103,14 +195,17 @@ internal static unsafe class GemmPacking
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose8x8(float* s, nint lds, float* d, nint ds)
     {
-        var r0 = Avx.LoadVector256(s);
-        var r1 = Avx.LoadVector256(s + lds);
-        var r2 = Avx.LoadVector256(s + 2 * lds);
-        var r3 = Avx.LoadVector256(s + 3 * lds);
-        var r4 = Avx.LoadVector256(s + 4 * lds);
-        var r5 = Avx.LoadVector256(s + 5 * lds);
-        var r6 = Avx.LoadVector256(s + 6 * lds);
-        var r7 = Avx.LoadVector256(s + 7 * lds);
+        StoreTransposed8x8(
+            Avx.LoadVector256(s), Avx.LoadVector256(s + lds), Avx.LoadVector256(s + 2 * lds), Avx.LoadVector256(s + 3 * lds),
+            Avx.LoadVector256(s + 4 * lds), Avx.LoadVector256(s + 5 * lds), Avx.LoadVector256(s + 6 * lds), Avx.LoadVector256(s + 7 * lds),
+            d, ds);
+    }
+
+    // Rows r0..r7 (8 floats each) → 8 rows of 8 at d (row stride ds), transposed: d[p·ds + x] = r_x[p].
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTransposed8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* d, nint ds)
+    {
         // t0 = a0 b0 a1 b1 | a4 b4 a5 b5, t1 = a2 b2 a3 b3 | a6 b6 a7 b7, … (a..h are the rows)
         var t0 = Avx.UnpackLow(r0, r1);
         var t1 = Avx.UnpackHigh(r0, r1);
@@ -143,10 +238,13 @@ internal static unsafe class GemmPacking
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose4x8(float* s, nint lds, float* d, nint ds)
     {
-        var r0 = Avx.LoadVector256(s);
-        var r1 = Avx.LoadVector256(s + lds);
-        var r2 = Avx.LoadVector256(s + 2 * lds);
-        var r3 = Avx.LoadVector256(s + 3 * lds);
+        StoreTransposed4x8(Avx.LoadVector256(s), Avx.LoadVector256(s + lds), Avx.LoadVector256(s + 2 * lds), Avx.LoadVector256(s + 3 * lds), d, ds);
+    }
+
+    // Rows r0..r3 (8 floats each) → 8 rows of 4 at d (row stride ds), transposed.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTransposed4x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3, float* d, nint ds)
+    {
         var t0 = Avx.UnpackLow(r0, r1);
         var t1 = Avx.UnpackHigh(r0, r1);
         var t2 = Avx.UnpackLow(r2, r3);

@@ -13,8 +13,8 @@ internal unsafe interface IGemmMicroKernel
     /// <summary>Columns of the C tile (vector elements of B per k step).</summary>
     static abstract int NR { get; }
 
-    /// <summary>Whether the packing may use SIMD (false for the scalar path).</summary>
-    static abstract bool Simd { get; }
+    /// <summary>The SIMD level the kernel belongs to; the packing uses vectors up to that width (none for scalar).</summary>
+    static abstract SimdLevel Level { get; }
 
     /// <summary>
     /// C[MR,NR] (+)= Σ_p a[p,0..MR)ᵀ ⊗ b[p,0..NR) for p in [0,kc), summed in increasing p.

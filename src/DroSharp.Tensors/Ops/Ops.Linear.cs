@@ -33,6 +33,33 @@ public static unsafe partial class Ops
             Gemm.Compute(GemmLayout.TN, outF, inF, rows, dy.Data, outF, r.A!.Data, inF, dw.Data, inF, accumulate: true);
     }
 
+    /// <summary>
+    /// y = x·Wᵀ with a frozen weight stored in bfloat16 (no bias), widened to float32 inside the GEMM's
+    /// packing: the result is bit-identical to <see cref="Linear(Tensor, Tensor)"/> with
+    /// <c>weight.ToFloat32()</c>. x: [..., in], W: [out, in] → y: [..., out]. Backward gives dx only.
+    /// </summary>
+    public static Tensor Linear(Tensor x, BFloat16Matrix weight)
+    {
+        int inF = weight.Cols, outF = weight.Rows;
+        if (x.Shape.Last != inF) throw new ArgumentException($"Linear: input {x.Shape} does not end in {inF} (bfloat16 weight [{outF}, {inF}] {weight.Name})");
+        int rows = x.Shape.Rows;
+        var y = Tape.NewTensor(WithLast(x.Shape, outF));
+        Gemm.ComputeBFloat16B(GemmLayout.NT, rows, outF, inF, x.Data, inF, weight.Data, inF, y.Data, outF, accumulate: false);
+        if (Tape.RecordingFor(x) is { } tape)
+            tape.Record(new TapeRecord { Backward = &LinearFrozenBackward, Out = y, A = x, Extra = weight, I0 = rows, I1 = inF, I2 = outF });
+        return y;
+    }
+
+    // dX[rows,in] += dY[rows,out]·W[out,in], W bfloat16 (Extra); no weight gradient.
+    private static void LinearFrozenBackward(ref TapeRecord r, Tape tape)
+    {
+        var dy = r.Out!.Grad!;
+        var weight = (BFloat16Matrix)r.Extra!;
+        int rows = r.I0, inF = r.I1, outF = r.I2;
+        if (tape.GradForWrite(r.A, out bool overwrite) is { } dx)
+            Gemm.ComputeBFloat16B(GemmLayout.NN, rows, inF, outF, dy.Data, outF, weight.Data, inF, dx.Data, inF, accumulate: !overwrite);
+    }
+
     /// <summary>The shape with its last extent replaced.</summary>
     internal static Shape WithLast(Shape s, int last) => s.Rank switch
     {
