@@ -74,7 +74,10 @@ public sealed unsafe class MpiGradientReducer : IGradientReducer
     /// <summary>Most elements per MPI call (see <see cref="MpiReducerOptions.ChunkElements"/>).</summary>
     public int ChunkElements { get; }
 
-    /// <summary>The thread support MPI_Init_thread granted (2 = MPI_THREAD_SERIALIZED); −1 if MPI was initialised elsewhere.</summary>
+    /// <summary>
+    /// The thread support MPI_Init_thread granted: 2 = MPI_THREAD_SERIALIZED (Open MPI and MPICH grant
+    /// it); with less, call the reducer from the thread that made it. −1 if MPI was initialised elsewhere.
+    /// </summary>
     public int ThreadLevel { get; }
 
     /// <summary>"Open MPI" or "MPICH".</summary>
@@ -137,7 +140,7 @@ public sealed unsafe class MpiGradientReducer : IGradientReducer
         // The launcher forwards each rank's stderr through its own daemons and stops forwarding when
         // it kills the job: without a pause MPICH's Hydra sometimes drops the message.
         Thread.Sleep(AbortMessageDelay);
-        _library.Abort(code);
+        if (!_disposed) _library.Abort(code); // after MPI_Finalize only this process can end
         Environment.Exit(code); // MPI_Abort returned (it should not): end this rank at least
     }
 

@@ -27,7 +27,18 @@ public static class Program
         if (args[0] is "sum" or "bench") options = options with { Summation = Enum.Parse<MpiSummation>(args[1]) };
         if (args[0] == "sum") options = options with { ChunkElements = Int(args[2]) };
         if (args[0] == "bcast") options = options with { ChunkElements = Int(args[2]) };
-        using var reducer = DistributedEnvironment.Create(options);
+        IGradientReducer created;
+        try
+        {
+            created = DistributedEnvironment.Create(options);
+        }
+        catch (MpiException e)
+        {
+            // No MPI yet, so nothing to abort: every rank fails alike and the launcher ends the job.
+            Console.Error.WriteLine($"probe: {e.Message}");
+            return 1;
+        }
+        using var reducer = created;
         return reducer.RunGuarded(() => Run(reducer, args), e => (3, $"probe: {e.Message}"));
     }
 

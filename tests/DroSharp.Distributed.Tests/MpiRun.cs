@@ -33,11 +33,15 @@ internal static class MpiRun
     public static string ProbePath => Path.Combine(AppContext.BaseDirectory, "DroSharp.Distributed.MpiProbe.dll");
 
     /// <summary>Open MPI's mpirun, as root in a container, with more ranks than cores allowed.</summary>
-    public static MpiRunResult OpenMpi(int ranks, params string[] probeArguments)
+    public static MpiRunResult OpenMpi(int ranks, params string[] probeArguments) =>
+        OpenMpiWithEnvironment(ranks, new Dictionary<string, string>(), probeArguments);
+
+    /// <summary>As <see cref="OpenMpi"/>, with extra environment variables for mpirun and its ranks.</summary>
+    public static MpiRunResult OpenMpiWithEnvironment(int ranks, IReadOnlyDictionary<string, string> environment, params string[] probeArguments)
     {
         string launcher = OpenMpiLauncher ?? throw new InvalidOperationException(
             $"mpirun not found on PATH: install Open MPI (apt-get install -y openmpi-bin), or set {OptionalVariable}=optional to skip the MPI tests");
-        return Run(launcher, ["--allow-run-as-root", "--oversubscribe", "-np", ranks.ToString()], probeArguments, DefaultTimeout);
+        return Run(launcher, ["--allow-run-as-root", "--oversubscribe", "-np", ranks.ToString()], probeArguments, DefaultTimeout, environment);
     }
 
     /// <summary>MPICH's Hydra launcher.</summary>
@@ -45,7 +49,8 @@ internal static class MpiRun
         Run(MpichLauncher ?? throw new InvalidOperationException("MPICH's mpirun.mpich is not installed"),
             ["-np", ranks.ToString()], probeArguments, DefaultTimeout);
 
-    public static MpiRunResult Run(string launcher, IEnumerable<string> launcherArguments, IEnumerable<string> probeArguments, TimeSpan timeout)
+    public static MpiRunResult Run(string launcher, IEnumerable<string> launcherArguments, IEnumerable<string> probeArguments,
+        TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(launcher)
         {
@@ -63,6 +68,7 @@ internal static class MpiRun
         // container sandboxes forbid; the tests' messages are small, so plain copies cost nothing.
         start.Environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none";
         start.Environment.Remove(DistributedEnvironment.LibraryVariable);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
 
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();

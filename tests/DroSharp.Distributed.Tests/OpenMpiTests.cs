@@ -108,6 +108,17 @@ public class OpenMpiTests
         Assert.Contains("[rank 1 of 2] unhandled exception: System.InvalidOperationException: thrown on a worker thread", run.StandardError);
     }
 
+    [OpenMpiFact]
+    public void UnderMpirunWithoutALoadableLibraryEveryRankSaysWhyAndTheJobFails()
+    {
+        var run = MpiRun.OpenMpiWithEnvironment(2,
+            new Dictionary<string, string> { [DistributedEnvironment.LibraryVariable] = "/nonexistent/libmpi.so.40" }, "info");
+        Assert.False(run.TimedOut, run.ToString());
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("probe: running under an MPI launcher (Open MPI: OMPI_COMM_WORLD_SIZE is set) but no MPI library could be loaded " +
+            "(/nonexistent/libmpi.so.40: not found or not loadable)", run.StandardError);
+    }
+
     /// <summary>Every rank printed "rank r: KIND ok hash=H" with the same H; returns H.</summary>
     internal static string SingleHash(MpiRunResult run, string kind, int ranks)
     {
