@@ -17,7 +17,7 @@ public static class GradientAllReduce
 
     /// <summary>
     /// Sums each parameter's gradient across ranks, in place. Every rank passes the same parameters
-    /// in the same order. A parameter without a gradient on this rank counts as zeros if another rank
+    /// in the same order, each once (a tensor listed twice would be summed twice). A parameter without a gradient on this rank counts as zeros if another rank
     /// has one (it gets a gradient here too); one without a gradient on every rank keeps none, as in
     /// one process. One rank (<see cref="IGradientReducer.WorldSize"/> = 1): nothing to do.
     /// </summary>
