@@ -351,8 +351,7 @@ public sealed class AlignmentTrainer : IDisposable
     private (double Loss, long Tokens) ReduceGradientsAndTotals(double loss, long tokens)
     {
         if (_reducer.WorldSize == 1) return (loss, tokens);
-        foreach (var p in _policy.Parameters.Trainable) _reducer.SumInPlace(p.EnsureGrad().Span);
-        if (_value is not null) foreach (var p in _value.Parameters.Trainable) _reducer.SumInPlace(p.EnsureGrad().Span);
+        _reducer.AllReduceGradients([.. _policy.Parameters.Trainable, .. _value?.Parameters.Trainable ?? []]);
         Span<double> totals = [loss, tokens];
         _reducer.SumInPlace(totals);
         return (totals[0], (long)totals[1]);

@@ -18,6 +18,19 @@ public class SequenceTruncatorTests
     }
 
     [Fact]
+    public void SpecialTokensSurviveACutAsInHuggingFaceTruncation()
+    {
+        // BOS 0 stays in front of a cut prompt; an EOS (1, or another stop id 9) stays at the end of a cut completion.
+        var t = new SequenceTruncator(3, 3, bosId: 0, endIds: [1, 9]);
+        Assert.Equal([0, 4, 5], t.TruncatePrompt([0, 2, 3, 4, 5]));
+        Assert.Equal([3, 4, 5], t.TruncatePrompt([2, 3, 4, 5]));
+        Assert.Equal([7, 8, 1], t.TruncateCompletion([7, 8, 6, 5, 1]));
+        Assert.Equal([7, 8, 9], t.TruncateCompletion([7, 8, 6, 9]));
+        Assert.Equal([7, 8, 6], t.TruncateCompletion([7, 8, 6, 5]));
+        Assert.Equal(new TruncationCounts(2, 2, 3, 3, 3, 4), t.Counts);
+    }
+
+    [Fact]
     public void NoLimitsMeansNoCuts()
     {
         var t = new SequenceTruncator(null, null);
