@@ -85,6 +85,31 @@ public sealed class GgufLlamaCppTests(ITestOutputHelper output)
         Assert.True(max <= tolerance, $"{golden}: max |Δ log p| = {max} > {tolerance}");
     }
 
+    /// <summary>
+    /// Gemma 2 (soft-capping, alternate sliding layers) and Gemma 3 (linear RoPE ×8 on global layers, local base
+    /// 10000): the golden weights and rows with config edits llama.cpp can represent (Fixtures/gguf/README.md).
+    /// </summary>
+    [Theory]
+    [InlineData("gemma2-llamacpp", "gemma2")]
+    [InlineData("gemma3_text-llamacpp", "gemma3_text")]
+    public void GemmaVariantsMatchTransformers(string variant, string golden)
+    {
+        using var files = new GgufTestFiles();
+        string tok = files.PathFor("tok");
+        GgufTestFiles.WriteByteLevelTokenizer(tok, 512);
+        string fixture = Path.Combine(GgufTestFiles.FixturesRoot(), "gguf", variant);
+        string dir = files.CopyModel(GgufTestFiles.Decoder(golden), variant);
+        File.Copy(Path.Combine(fixture, "config.json"), Path.Combine(dir, "config.json"), overwrite: true);
+        File.Copy(Path.Combine(GgufTestFiles.Decoder(golden), "inputs.jsonl"), Path.Combine(dir, "inputs.jsonl"));
+        File.Copy(Path.Combine(fixture, "expected.json"), Path.Combine(dir, "expected.json"));
+        string path = files.PathFor(variant + ".gguf");
+        GgufExporter.Export(dir, path, new GgufExportOptions { TokenizerDirectory = tok });
+        using var model = LlamaCppModel.Load(path);
+        double max = MaxError(model, GgufTestFiles.GoldenRows(dir), out int tokens);
+        output.WriteLine($"{variant}: max |Δ log p| = {max:E2} over {tokens} tokens");
+        Assert.True(max <= GemmaTolerance, $"{variant}: max |Δ log p| = {max}");
+    }
+
     [Fact]
     public void Stories260KMatchesTransformersAndTheQkPermutationMatters()
     {
