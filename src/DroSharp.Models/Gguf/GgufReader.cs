@@ -403,6 +403,20 @@ public sealed class GgufReader : IDisposable
         return values;
     }
 
+    /// <summary>
+    /// A listing for people (what <c>dro gguf inspect</c> prints): a header line, one line per metadata pair
+    /// ("key type value", arrays by their first <paramref name="maxArrayElements"/> elements), then one line per
+    /// tensor ("name type [shape] bytes").
+    /// </summary>
+    public IEnumerable<string> Describe(int maxArrayElements = 8)
+    {
+        yield return $"{FilePath}: GGUF v{Version}, {FileLength} bytes, alignment {Alignment}, {Metadata.Count} metadata pairs, {Tensors.Count} tensors";
+        foreach (var (key, value) in Metadata)
+            yield return $"{key} {value.Describe()} = {value.ToDisplayString(maxArrayElements)}";
+        foreach (var t in Tensors)
+            yield return $"{t.Name} {GgufTensorTypes.Name(t.Type)} [{string.Join(", ", t.Shape)}] {t.ByteLength} bytes";
+    }
+
     public override string ToString() => $"{FilePath} (GGUF v{Version}, {Metadata.Count} keys, {Tensors.Count} tensors)";
 
     public void Dispose() => _handle.Dispose();

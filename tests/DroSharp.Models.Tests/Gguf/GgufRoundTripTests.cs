@@ -94,6 +94,22 @@ public sealed class GgufRoundTripTests
     }
 
     [Fact]
+    public void DescribeListsMetadataAndTensors()
+    {
+        using var files = new GgufTestFiles();
+        var w = new GgufWriter();
+        w.AddString("general.architecture", "llama").Add("tokens", GgufValue.Array(Enumerable.Range(0, 20).Select(i => $"t{i}").ToArray()));
+        w.AddTensor("blk.0.attn_q.weight", [4, 32], GgufTensorType.Q8_0, new float[128]);
+        w.Write(files.PathFor("d.gguf"));
+        using var r = GgufReader.Open(files.PathFor("d.gguf"));
+        var lines = r.Describe(maxArrayElements: 3).ToList();
+        Assert.Contains("GGUF v3", lines[0]);
+        Assert.Equal("general.architecture str = \"llama\"", lines[1]);
+        Assert.Equal("tokens arr[str,20] = [\"t0\", \"t1\", \"t2\", … (20 in all)]", lines[2]);
+        Assert.Equal("blk.0.attn_q.weight q8_0 [4, 32] 136 bytes", lines[3]);
+    }
+
+    [Fact]
     public void RowSourceIsAskedForChunksInOrder()
     {
         using var files = new GgufTestFiles();
