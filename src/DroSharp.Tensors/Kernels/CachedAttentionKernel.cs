@@ -1,4 +1,5 @@
-using System.Runtime.Intrinsics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using DroSharp.Tensors.Threading;
 
 namespace DroSharp.Tensors.Kernels;
@@ -12,8 +13,8 @@ namespace DroSharp.Tensors.Kernels;
 /// s_j = scale·q·k_j  (then softCap·tanh(s_j/softCap) if softCap &gt; 0);  out = Σ_j softmax(s)_j·v_j
 /// </code>
 /// The same values as <see cref="CausalAttentionKernel"/> on the whole prefix, up to rounding.
-/// Parallel over (batch, key/value head): each task reads its keys once for all the query heads
-/// that share them. len_b = 0 gives zeros.
+/// Parallel over (batch, key/value head): each task reads its keys and values once for all the
+/// query heads that share them (two small GEMMs, S = Q_g·Kᵀ and O_g = P·V). len_b = 0 gives zeros.
 /// </summary>
 public static unsafe class CachedAttentionKernel
 {
@@ -40,6 +41,7 @@ public static unsafe class CachedAttentionKernel
         public float Scale, SoftCap;
         public SimdLevel Level;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int start, int end)
         {
             int d = D, group = Hq / Hkv, ldq = Hq * d, ldk = Hkv * d;
@@ -48,80 +50,31 @@ public static unsafe class CachedAttentionKernel
             {
                 int b = task / Hkv, kv = task % Hkv;
                 int len = Lengths[b], lo = Window > 0 ? Math.Max(0, len - Window) : 0, n = len - lo;
+                // The group's query heads are contiguous: Q_g [group, D], O_g likewise.
                 float* qg = Q + (long)b * ldq + kv * group * d;
                 float* og = O + (long)b * ldq + kv * group * d;
-                new Span<float>(og, group * d).Clear();
-                if (n <= 0) continue;
+                if (n <= 0)
+                {
+                    new Span<float>(og, group * d).Clear();
+                    continue;
+                }
                 float* kb = K + ((long)b * Capacity + lo) * ldk + kv * d;
                 float* vb = V + ((long)b * Capacity + lo) * ldk + kv * d;
-                // scores [group, n]
-                float* s = AttentionWorkspace.Current.Get((long)group * n);
-                for (int j = 0; j < n; j++)
-                {
-                    float* kj = kb + (long)j * ldk;
-                    for (int r = 0; r < group; r++) s[(long)r * n + j] = Dot(qg + r * d, kj, d, level);
-                }
+                // S [group, n] = Q_g·K[lo:len]ᵀ (each key read once for the whole group), then the
+                // probabilities row by row, O_g = P·V[lo:len] and each row times 1/Σ.
+                int lds = (n + 15) / 16 * 16;
+                float* s = AttentionWorkspace.Current.Get((long)group * lds + group + 16);
+                float* invSum = s + (long)group * lds;
+                Gemm.Compute(GemmLayout.NT, group, n, d, qg, d, kb, ldk, s, lds, accumulate: false, level, 1);
+                for (int r = 0; r < group; r++)
+                    invSum[r] = 1f / CausalAttentionKernel.RowProbabilities(s + (long)r * lds, null, 0, n, Scale, SoftCap, level, out _);
+                Gemm.Compute(GemmLayout.NN, group, d, n, s, lds, vb, ldk, og, d, accumulate: false, level, 1);
                 for (int r = 0; r < group; r++)
                 {
-                    float* sr = s + (long)r * n;
-                    float max = float.NegativeInfinity;
-                    for (int j = 0; j < n; j++)
-                    {
-                        float x = sr[j] * Scale;
-                        if (SoftCap > 0f) x = SoftCap * MathF.Tanh(x / SoftCap);
-                        sr[j] = x;
-                        max = MathF.Max(max, x);
-                    }
-                    float sum = 0f;
-                    for (int j = 0; j < n; j++)
-                    {
-                        float p = MathF.Exp(sr[j] - max);
-                        sr[j] = p;
-                        sum += p;
-                    }
-                    float inv = 1f / sum;
-                    float* o = og + r * d;
-                    for (int j = 0; j < n; j++) Axpy(sr[j] * inv, vb + (long)j * ldk, o, d, level);
+                    var o = new Span<float>(og + r * d, d);
+                    TensorPrimitives.Multiply(o, invSum[r], o);
                 }
             }
         }
-    }
-
-    /// <summary>Σ a_i·b_i over n elements.</summary>
-    private static float Dot(float* a, float* b, int n, SimdLevel level)
-    {
-        int i = 0;
-        float sum = 0f;
-        if (level == SimdLevel.Vector512 && n >= 16)
-        {
-            var acc = Vector512<float>.Zero;
-            for (; i + 16 <= n; i += 16) acc = Vector512.FusedMultiplyAdd(Vector512.Load(a + i), Vector512.Load(b + i), acc);
-            sum = Vector512.Sum(acc);
-        }
-        else if (level >= SimdLevel.Vector256 && n >= 8)
-        {
-            var acc = Vector256<float>.Zero;
-            for (; i + 8 <= n; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc);
-            sum = Vector256.Sum(acc);
-        }
-        for (; i < n; i++) sum += a[i] * b[i];
-        return sum;
-    }
-
-    /// <summary>y += α·x over n elements.</summary>
-    private static void Axpy(float alpha, float* x, float* y, int n, SimdLevel level)
-    {
-        int i = 0;
-        if (level == SimdLevel.Vector512)
-        {
-            var va = Vector512.Create(alpha);
-            for (; i + 16 <= n; i += 16) Vector512.FusedMultiplyAdd(Vector512.Load(x + i), va, Vector512.Load(y + i)).Store(y + i);
-        }
-        if (level >= SimdLevel.Vector256)
-        {
-            var va = Vector256.Create(alpha);
-            for (; i + 8 <= n; i += 8) Vector256.FusedMultiplyAdd(Vector256.Load(x + i), va, Vector256.Load(y + i)).Store(y + i);
-        }
-        for (; i < n; i++) y[i] += alpha * x[i];
     }
 }

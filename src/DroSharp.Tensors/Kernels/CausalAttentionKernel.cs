@@ -301,7 +301,7 @@ public static unsafe class CausalAttentionKernel
     /// memory: they read up to 15 floats past hi (the scratch has that slack).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float RowProbabilities(float* s, float* mask, int lo, int hi, float scale, float softCap, SimdLevel level, out float lse)
+    internal static float RowProbabilities(float* s, float* mask, int lo, int hi, float scale, float softCap, SimdLevel level, out float lse)
     {
         lse = float.PositiveInfinity;
         if (hi <= lo) return 0f;
