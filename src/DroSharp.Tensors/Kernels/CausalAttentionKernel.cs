@@ -76,15 +76,16 @@ public static unsafe class CausalAttentionKernel
     }
 
     /// <summary>
-    /// Runs the tasks over the pool (each task's GEMMs on its own thread), or, when there are fewer
-    /// tasks than threads, one after the other on the caller with the GEMMs split over the pool.
+    /// Runs the tasks over the pool (each task's GEMMs on its own thread), or, when the tasks would
+    /// keep fewer than three quarters of the threads busy, one after the other on the caller with the
+    /// GEMMs split over the pool. Either way the results are the same.
     /// </summary>
     private static void Run<TJob>(ref TJob job, int tasks, int time, int perTaskDepth) where TJob : struct, IParallelJob, IGemmThreads
     {
         var pool = WorkerPool.Default;
         long work = (long)time * time / 2 * Math.Max(1, perTaskDepth);
         int minPerThread = (int)Math.Clamp((1L << 17) / Math.Max(1, work), 1, int.MaxValue);
-        if (tasks < pool.Threads)
+        if (tasks * 4 < pool.Threads * 3)
         {
             job.GemmThreads = pool.Threads;
             job.Execute(0, tasks);
