@@ -5,12 +5,16 @@ using DroSharp.Tensors.Threading;
 namespace DroSharp.Tensors.Kernels;
 
 /// <summary>
-/// Activations of the T5 feed-forward, forward and backward, on flat arrays of n elements:
-/// ReLU (v1.0) and gelu_new (v1.1 / Flan, the tanh approximation), plus the fused gated form
-/// gelu_new(gate) ⊙ linear. Backward functions accumulate (+=) into the gradients.
+/// Activations, forward and backward, on flat arrays of n elements: ReLU (T5 v1.0), gelu_new (T5
+/// v1.1 / Flan, the tanh approximation; Hugging Face's gelu_pytorch_tanh of Gemma is the same
+/// function), SiLU (Llama-family feed-forwards), the fused gated forms gelu_new(gate) ⊙ linear and
+/// silu(gate) ⊙ up, and soft-capping c·tanh(x/c) (Gemma 2 logits). Backward functions accumulate
+/// (+=) into the gradients.
 /// <code>
 /// gelu(x)  = ½·x·(1 + t),  t = tanh(u),  u = c·(x + a·x³),  c = √(2/π), a = 0.044715
 /// gelu'(x) = ½·(1 + t) + ½·x·(1 − t²)·c·(1 + 3a·x²)
+/// silu(x)  = x·σ(x),  σ(x) = 1/(1 + e^(−x));   silu'(x) = σ·(1 + x·(1 − σ))
+/// softcap(x) = c·tanh(x/c);   softcap'(x) = 1 − tanh² = 1 − (y/c)²
 /// </code>
 /// </summary>
 public static unsafe class ActivationKernels
@@ -42,6 +46,28 @@ public static unsafe class ActivationKernels
         Run(Kind.GatedBackward, gate, linear, dy, dGate, dLinear, n);
     }
 
+    /// <summary>y = silu(x) = x·σ(x).</summary>
+    public static void Silu(float* x, float* y, int n) => Run(Kind.Silu, x, null, null, y, null, n);
+
+    /// <summary>dx += dy·silu'(x).</summary>
+    public static void SiluBackward(float* x, float* dy, float* dx, int n) => Run(Kind.SiluBackward, x, null, dy, dx, null, n);
+
+    /// <summary>y = silu(gate) ⊙ up.</summary>
+    public static void SiluGated(float* gate, float* up, float* y, int n) => Run(Kind.SiluGated, gate, up, null, y, null, n);
+
+    /// <summary>dGate += dy ⊙ up ⊙ silu'(gate); dUp += dy ⊙ silu(gate). Either gradient may be null.</summary>
+    public static void SiluGatedBackward(float* gate, float* up, float* dy, float* dGate, float* dUp, int n)
+    {
+        if (dGate == null && dUp == null) return;
+        Run(Kind.SiluGatedBackward, gate, up, dy, dGate, dUp, n);
+    }
+
+    /// <summary>y = cap·tanh(x/cap).</summary>
+    public static void SoftCap(float* x, float cap, float* y, int n) => Run(Kind.SoftCap, x, null, null, y, null, n, cap);
+
+    /// <summary>dx += dy·(1 − (y/cap)²), from the forward output y.</summary>
+    public static void SoftCapBackward(float* y, float cap, float* dy, float* dx, int n) => Run(Kind.SoftCapBackward, y, null, dy, dx, null, n, cap);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static float Gelu(float x) => 0.5f * x * (1f + MathF.Tanh(C * x * (1f + A * x * x)));
 
@@ -53,11 +79,11 @@ public static unsafe class ActivationKernels
         return 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * C * (1f + 3f * A * x2);
     }
 
-    private enum Kind { Relu, ReluBackward, Gelu, GeluBackward, Gated, GatedBackward }
+    private enum Kind { Relu, ReluBackward, Gelu, GeluBackward, Gated, GatedBackward, Silu, SiluBackward, SiluGated, SiluGatedBackward, SoftCap, SoftCapBackward }
 
-    private static void Run(Kind kind, float* x, float* x2, float* dy, float* out1, float* out2, int n)
+    private static void Run(Kind kind, float* x, float* x2, float* dy, float* out1, float* out2, int n, float scalar = 0f)
     {
-        var job = new Job { Kind = kind, X = x, X2 = x2, DY = dy, Out1 = out1, Out2 = out2, Level = KernelDispatch.Level };
+        var job = new Job { Kind = kind, X = x, X2 = x2, DY = dy, Out1 = out1, Out2 = out2, S = scalar, Level = KernelDispatch.Level };
         WorkerPool.Default.For(n, ref job, ElementwiseKernels.MinPerThread / 4);
     }
 
@@ -65,6 +91,7 @@ public static unsafe class ActivationKernels
     {
         public Kind Kind;
         public float* X, X2, DY, Out1, Out2;
+        public float S;
         public SimdLevel Level;
 
         public readonly void Execute(int start, int end)
@@ -77,6 +104,12 @@ public static unsafe class ActivationKernels
                 case Kind.GeluBackward: GeluBackwardRange(X, DY, Out1, start, end, Level); break;
                 case Kind.Gated: GatedRange(X, X2, Out1, start, end, Level); break;
                 case Kind.GatedBackward: GatedBackwardRange(X, X2, DY, Out1, Out2, start, end, Level); break;
+                case Kind.Silu: SiluRange(X, null, Out1, start, end, Level); break;
+                case Kind.SiluBackward: SiluBackwardRange(X, null, DY, Out1, null, start, end, Level); break;
+                case Kind.SiluGated: SiluRange(X, X2, Out1, start, end, Level); break;
+                case Kind.SiluGatedBackward: SiluBackwardRange(X, X2, DY, Out1, Out2, start, end, Level); break;
+                case Kind.SoftCap: SoftCapRange(X, S, Out1, start, end, Level); break;
+                case Kind.SoftCapBackward: SoftCapBackwardRange(X, S, DY, Out1, start, end, Level); break;
             }
         }
     }
@@ -200,6 +233,115 @@ public static unsafe class ActivationKernels
         {
             if (wantGate) dGate[i] += dy[i] * linear[i] * GeluGrad(gate[i]);
             if (wantLinear) dLinear[i] += dy[i] * Gelu(gate[i]);
+        }
+    }
+
+    // σ(x) = 1/(1 + e^(−x)) (exp clamps at 88, so σ → 0 without overflow for x → −∞)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Sigmoid(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + FastMath.Exp(-x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Sigmoid(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + FastMath.Exp(-x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
+
+    // y = silu(x), or silu(x) ⊙ up when up is not null
+    private static void SiluRange(float* x, float* up, float* y, int i, int end, SimdLevel level)
+    {
+        if (level == SimdLevel.Vector512)
+            for (; i + 16 <= end; i += 16)
+            {
+                var v = Vector512.Load(x + i);
+                var r = v * Sigmoid(v);
+                if (up != null) r *= Vector512.Load(up + i);
+                r.Store(y + i);
+            }
+        else if (level == SimdLevel.Vector256)
+            for (; i + 8 <= end; i += 8)
+            {
+                var v = Vector256.Load(x + i);
+                var r = v * Sigmoid(v);
+                if (up != null) r *= Vector256.Load(up + i);
+                r.Store(y + i);
+            }
+        for (; i < end; i++)
+        {
+            float r = x[i] * Sigmoid(x[i]);
+            y[i] = up != null ? r * up[i] : r;
+        }
+    }
+
+    // dx += dy ⊙ silu'(x) (⊙ up when gated); dUp += dy ⊙ silu(x). dx or dUp may be null.
+    private static void SiluBackwardRange(float* x, float* up, float* dy, float* dx, float* dUp, int i, int end, SimdLevel level)
+    {
+        if (level == SimdLevel.Vector512)
+            for (; i + 16 <= end; i += 16)
+            {
+                var v = Vector512.Load(x + i);
+                var sg = Sigmoid(v);
+                var g = Vector512.Load(dy + i);
+                if (dx != null)
+                {
+                    var d = sg * Vector512.FusedMultiplyAdd(v, Vector512<float>.One - sg, Vector512<float>.One);
+                    var gg = up != null ? g * Vector512.Load(up + i) : g;
+                    Vector512.FusedMultiplyAdd(gg, d, Vector512.Load(dx + i)).Store(dx + i);
+                }
+                if (dUp != null) Vector512.FusedMultiplyAdd(g, v * sg, Vector512.Load(dUp + i)).Store(dUp + i);
+            }
+        else if (level == SimdLevel.Vector256)
+            for (; i + 8 <= end; i += 8)
+            {
+                var v = Vector256.Load(x + i);
+                var sg = Sigmoid(v);
+                var g = Vector256.Load(dy + i);
+                if (dx != null)
+                {
+                    var d = sg * Vector256.FusedMultiplyAdd(v, Vector256<float>.One - sg, Vector256<float>.One);
+                    var gg = up != null ? g * Vector256.Load(up + i) : g;
+                    Vector256.FusedMultiplyAdd(gg, d, Vector256.Load(dx + i)).Store(dx + i);
+                }
+                if (dUp != null) Vector256.FusedMultiplyAdd(g, v * sg, Vector256.Load(dUp + i)).Store(dUp + i);
+            }
+        for (; i < end; i++)
+        {
+            float v = x[i], sg = Sigmoid(v);
+            if (dx != null) dx[i] += dy[i] * (up != null ? up[i] : 1f) * sg * (1f + v * (1f - sg));
+            if (dUp != null) dUp[i] += dy[i] * v * sg;
+        }
+    }
+
+    private static void SoftCapRange(float* x, float cap, float* y, int i, int end, SimdLevel level)
+    {
+        float inv = 1f / cap;
+        if (level == SimdLevel.Vector512)
+            for (; i + 16 <= end; i += 16)
+                (Vector512.Create(cap) * FastMath.TanhAccurate(Vector512.Load(x + i) * Vector512.Create(inv))).Store(y + i);
+        else if (level == SimdLevel.Vector256)
+            for (; i + 8 <= end; i += 8)
+                (Vector256.Create(cap) * FastMath.TanhAccurate(Vector256.Load(x + i) * Vector256.Create(inv))).Store(y + i);
+        for (; i < end; i++) y[i] = cap * MathF.Tanh(x[i] * inv);
+    }
+
+    private static void SoftCapBackwardRange(float* y, float cap, float* dy, float* dx, int i, int end, SimdLevel level)
+    {
+        float inv = 1f / cap;
+        if (level == SimdLevel.Vector512)
+            for (; i + 16 <= end; i += 16)
+            {
+                var t = Vector512.Load(y + i) * Vector512.Create(inv);
+                Vector512.FusedMultiplyAdd(Vector512.Load(dy + i), Vector512.FusedMultiplyAdd(-t, t, Vector512<float>.One), Vector512.Load(dx + i)).Store(dx + i);
+            }
+        else if (level == SimdLevel.Vector256)
+            for (; i + 8 <= end; i += 8)
+            {
+                var t = Vector256.Load(y + i) * Vector256.Create(inv);
+                Vector256.FusedMultiplyAdd(Vector256.Load(dy + i), Vector256.FusedMultiplyAdd(-t, t, Vector256<float>.One), Vector256.Load(dx + i)).Store(dx + i);
+            }
+        for (; i < end; i++)
+        {
+            float t = y[i] * inv;
+            dx[i] += dy[i] * (1f - t * t);
         }
     }
 }

@@ -5,11 +5,12 @@ using DroSharp.Tensors.Threading;
 namespace DroSharp.Tensors.Kernels;
 
 /// <summary>
-/// T5's layer norm (RMS norm: no mean subtraction, no bias) over rows of length d.
+/// RMS norm (no mean subtraction, no bias) over rows of length d: T5's and Llama's with w′ = w,
+/// Gemma's with w′ = 1 + w (weight offset 1).
 /// <code>
 /// forward:  r = 1/√(mean(x²) + eps)             rstd: [rows]
-///           y = w ⊙ x · r                        x, y: [rows, d], w: [d]
-/// backward: dx = r·(w⊙dy) − x·r³·(Σₖ wₖ dyₖ xₖ)/d
+///           y = w′ ⊙ x · r,  w′ = w + offset     x, y: [rows, d], w: [d]
+/// backward: dx = r·(w′⊙dy) − x·r³·(Σₖ w′ₖ dyₖ xₖ)/d
 ///           dw = Σ_rows dy ⊙ x · r
 /// </code>
 /// </summary>
@@ -17,17 +18,25 @@ public static unsafe class RmsNormKernel
 {
     /// <summary>y = w ⊙ x · rstd; writes the per-row rstd when <paramref name="rstd"/> is not null.</summary>
     public static void Forward(float* x, float* w, float* y, float* rstd, int rows, int d, float eps)
+        => Forward(x, w, 0f, y, rstd, rows, d, eps);
+
+    /// <summary>y = (w + weightOffset) ⊙ x · rstd (weightOffset 1: Gemma's 1 + w).</summary>
+    public static void Forward(float* x, float* w, float weightOffset, float* y, float* rstd, int rows, int d, float eps)
     {
-        var job = new ForwardJob { X = x, W = w, Y = y, Rstd = rstd, D = d, Eps = eps, Level = KernelDispatch.Level };
+        var job = new ForwardJob { X = x, W = w, Offset = weightOffset, Y = y, Rstd = rstd, D = d, Eps = eps, Level = KernelDispatch.Level };
         WorkerPool.Default.For(rows, ref job, Math.Max(1, ElementwiseKernels.MinPerThread / 2 / Math.Max(1, d)));
     }
 
     /// <summary>dx += …, dw += … (see the class summary). Either gradient may be null.</summary>
     public static void Backward(float* x, float* w, float* rstd, float* dy, float* dx, float* dw, int rows, int d)
+        => Backward(x, w, 0f, rstd, dy, dx, dw, rows, d);
+
+    /// <summary>Backward of the forward with <paramref name="weightOffset"/> (dw is the same: d(w + offset)/dw = 1).</summary>
+    public static void Backward(float* x, float* w, float weightOffset, float* rstd, float* dy, float* dx, float* dw, int rows, int d)
     {
         if (dx != null)
         {
-            var job = new InputGradJob { X = x, W = w, Rstd = rstd, DY = dy, DX = dx, D = d, Level = KernelDispatch.Level };
+            var job = new InputGradJob { X = x, W = w, Offset = weightOffset, Rstd = rstd, DY = dy, DX = dx, D = d, Level = KernelDispatch.Level };
             WorkerPool.Default.For(rows, ref job, Math.Max(1, ElementwiseKernels.MinPerThread / 2 / Math.Max(1, d)));
         }
         if (dw != null)
@@ -43,7 +52,7 @@ public static unsafe class RmsNormKernel
     {
         public float* X, W, Y, Rstd;
         public int D;
-        public float Eps;
+        public float Eps, Offset;
         public SimdLevel Level;
 
         public readonly void Execute(int start, int end)
@@ -59,14 +68,16 @@ public static unsafe class RmsNormKernel
                 if (Level == SimdLevel.Vector512)
                 {
                     var rv = Vector512.Create(r);
-                    for (; i + 16 <= d; i += 16) (Vector512.Load(x + i) * Vector512.Load(W + i) * rv).Store(y + i);
+                    var off = Vector512.Create(Offset);
+                    for (; i + 16 <= d; i += 16) (Vector512.Load(x + i) * (Vector512.Load(W + i) + off) * rv).Store(y + i);
                 }
                 else if (Level == SimdLevel.Vector256)
                 {
                     var rv = Vector256.Create(r);
-                    for (; i + 8 <= d; i += 8) (Vector256.Load(x + i) * Vector256.Load(W + i) * rv).Store(y + i);
+                    var off = Vector256.Create(Offset);
+                    for (; i + 8 <= d; i += 8) (Vector256.Load(x + i) * (Vector256.Load(W + i) + off) * rv).Store(y + i);
                 }
-                for (; i < d; i++) y[i] = x[i] * W[i] * r;
+                for (; i < d; i++) y[i] = x[i] * (W[i] + Offset) * r;
             }
         }
     }
@@ -75,6 +86,7 @@ public static unsafe class RmsNormKernel
     {
         public float* X, W, Rstd, DY, DX;
         public int D;
+        public float Offset;
         public SimdLevel Level;
 
         public readonly void Execute(int start, int end)
@@ -87,33 +99,36 @@ public static unsafe class RmsNormKernel
                 float* x = X + o, dy = DY + o, dx = DX + o;
                 float r = Rstd[row];
 
-                // dot = Σ w·dy·x
+                // dot = Σ w′·dy·x
                 int i = 0;
                 float dot = 0f;
                 if (Level == SimdLevel.Vector512)
                 {
                     var acc = Vector512<float>.Zero;
-                    for (; i + 16 <= d; i += 16) acc = Vector512.FusedMultiplyAdd(Vector512.Load(w + i) * Vector512.Load(dy + i), Vector512.Load(x + i), acc);
+                    var off = Vector512.Create(Offset);
+                    for (; i + 16 <= d; i += 16) acc = Vector512.FusedMultiplyAdd((Vector512.Load(w + i) + off) * Vector512.Load(dy + i), Vector512.Load(x + i), acc);
                     dot = Vector512.Sum(acc);
                 }
                 else if (Level == SimdLevel.Vector256)
                 {
                     var acc = Vector256<float>.Zero;
-                    for (; i + 8 <= d; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.Load(w + i) * Vector256.Load(dy + i), Vector256.Load(x + i), acc);
+                    var off = Vector256.Create(Offset);
+                    for (; i + 8 <= d; i += 8) acc = Vector256.FusedMultiplyAdd((Vector256.Load(w + i) + off) * Vector256.Load(dy + i), Vector256.Load(x + i), acc);
                     dot = Vector256.Sum(acc);
                 }
-                for (; i < d; i++) dot += w[i] * dy[i] * x[i];
+                for (; i < d; i++) dot += (w[i] + Offset) * dy[i] * x[i];
 
-                // dx += r·w·dy − c·x,  c = r³·dot/d
+                // dx += r·w′·dy − c·x,  c = r³·dot/d
                 float c = r * r * r * dot / d;
                 i = 0;
                 if (Level == SimdLevel.Vector512)
                 {
                     var rv = Vector512.Create(r);
                     var cv = Vector512.Create(-c);
+                    var off = Vector512.Create(Offset);
                     for (; i + 16 <= d; i += 16)
                     {
-                        var t = Vector512.FusedMultiplyAdd(Vector512.Load(w + i) * Vector512.Load(dy + i), rv, Vector512.Load(dx + i));
+                        var t = Vector512.FusedMultiplyAdd((Vector512.Load(w + i) + off) * Vector512.Load(dy + i), rv, Vector512.Load(dx + i));
                         Vector512.FusedMultiplyAdd(Vector512.Load(x + i), cv, t).Store(dx + i);
                     }
                 }
@@ -121,13 +136,14 @@ public static unsafe class RmsNormKernel
                 {
                     var rv = Vector256.Create(r);
                     var cv = Vector256.Create(-c);
+                    var off = Vector256.Create(Offset);
                     for (; i + 8 <= d; i += 8)
                     {
-                        var t = Vector256.FusedMultiplyAdd(Vector256.Load(w + i) * Vector256.Load(dy + i), rv, Vector256.Load(dx + i));
+                        var t = Vector256.FusedMultiplyAdd((Vector256.Load(w + i) + off) * Vector256.Load(dy + i), rv, Vector256.Load(dx + i));
                         Vector256.FusedMultiplyAdd(Vector256.Load(x + i), cv, t).Store(dx + i);
                     }
                 }
-                for (; i < d; i++) dx[i] += r * w[i] * dy[i] - c * x[i];
+                for (; i < d; i++) dx[i] += r * (w[i] + Offset) * dy[i] - c * x[i];
             }
         }
     }

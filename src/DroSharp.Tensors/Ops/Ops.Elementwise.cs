@@ -134,7 +134,10 @@ public static unsafe partial class Ops
         if (tape.GradOf(r.A) is { } dx) ActivationKernels.GeluNewBackward(r.A!.Data, y.Grad!.Data, dx.Data, y.Length);
     }
 
-    /// <summary>gelu_new(gate) ⊙ linear, fused (T5 v1.1 / Flan gated feed-forward: act(wi_0 x) ⊙ wi_1 x).</summary>
+    /// <summary>
+    /// gelu_new(gate) ⊙ linear, fused (T5 v1.1 / Flan gated feed-forward: act(wi_0 x) ⊙ wi_1 x; Gemma's
+    /// act_fn(gate_proj(x)) ⊙ up_proj(x) with gelu_pytorch_tanh, the same tanh approximation).
+    /// </summary>
     public static Tensor GatedGelu(Tensor gate, Tensor linear)
     {
         RequireSameShape("GatedGelu", gate, linear);
@@ -153,6 +156,64 @@ public static unsafe partial class Ops
         var dl = tape.GradOf(r.B);
         ActivationKernels.GatedGeluBackward(r.A!.Data, r.B!.Data, y.Grad!.Data,
             dg is null ? null : dg.Data, dl is null ? null : dl.Data, y.Length);
+    }
+
+    /// <summary>silu(x) = x·σ(x) (Hugging Face <c>silu</c>).</summary>
+    public static Tensor Silu(Tensor x)
+    {
+        var y = Tape.NewTensor(x.Shape);
+        ActivationKernels.Silu(x.Data, y.Data, y.Length);
+        if (Tape.RecordingFor(x) is { } tape)
+            tape.Record(new TapeRecord { Backward = &SiluBackward, Out = y, A = x });
+        return y;
+    }
+
+    // dx += dy ⊙ silu'(x)
+    private static void SiluBackward(ref TapeRecord r, Tape tape)
+    {
+        var y = r.Out!;
+        if (tape.GradOf(r.A) is { } dx) ActivationKernels.SiluBackward(r.A!.Data, y.Grad!.Data, dx.Data, y.Length);
+    }
+
+    /// <summary>
+    /// silu(gate) ⊙ up, fused: the Llama-family feed-forward's down_proj(act_fn(gate_proj(x)) · up_proj(x))
+    /// with act_fn = silu. (Gemma's gelu_pytorch_tanh is <see cref="GatedGelu"/>.)
+    /// </summary>
+    public static Tensor SiluGated(Tensor gate, Tensor up)
+    {
+        RequireSameShape("SiluGated", gate, up);
+        var y = Tape.NewTensor(gate.Shape);
+        ActivationKernels.SiluGated(gate.Data, up.Data, y.Data, y.Length);
+        if (Tape.RecordingFor(gate, up) is { } tape)
+            tape.Record(new TapeRecord { Backward = &SiluGatedBackward, Out = y, A = gate, B = up });
+        return y;
+    }
+
+    // dgate += dy ⊙ up ⊙ silu'(gate);  dup += dy ⊙ silu(gate)
+    private static void SiluGatedBackward(ref TapeRecord r, Tape tape)
+    {
+        var y = r.Out!;
+        var dg = tape.GradOf(r.A);
+        var du = tape.GradOf(r.B);
+        ActivationKernels.SiluGatedBackward(r.A!.Data, r.B!.Data, y.Grad!.Data, dg is null ? null : dg.Data, du is null ? null : du.Data, y.Length);
+    }
+
+    /// <summary>cap·tanh(x/cap) elementwise (Gemma 2 final_logit_softcapping). cap &gt; 0.</summary>
+    public static Tensor SoftCap(Tensor x, float cap)
+    {
+        if (!(cap > 0f) || !float.IsFinite(cap)) throw new ArgumentOutOfRangeException(nameof(cap), $"SoftCap: cap {cap} must be a positive number");
+        var y = Tape.NewTensor(x.Shape);
+        ActivationKernels.SoftCap(x.Data, cap, y.Data, y.Length);
+        if (Tape.RecordingFor(x) is { } tape)
+            tape.Record(new TapeRecord { Backward = &SoftCapBackward, Out = y, A = x, F0 = cap });
+        return y;
+    }
+
+    // dx += dy ⊙ (1 − (y/cap)²)   (F0 = cap)
+    private static void SoftCapBackward(ref TapeRecord r, Tape tape)
+    {
+        var y = r.Out!;
+        if (tape.GradOf(r.A) is { } dx) ActivationKernels.SoftCapBackward(y.Data, r.F0, y.Grad!.Data, dx.Data, y.Length);
     }
 
     /// <summary>

@@ -60,4 +60,30 @@ public static unsafe partial class Ops
         var buckets = (int[])r.Extra!;
         fixed (int* p = buckets) PositionBiasKernel.Backward(r.Out!.Grad!.Data, r.I0, p, buckets.Length, dt.Data);
     }
+
+    /// <summary>
+    /// Rows of x seen as [N, d] (N = all extents but the last) → [rows.Length, d]; backward scatter-adds
+    /// (in row order, so repeated rows are exact). For a value head reading each sequence's hidden state
+    /// at its last prompt token. <paramref name="rows"/> belongs to the caller and must not change until backward.
+    /// </summary>
+    public static Tensor GatherRows(Tensor x, int[] rows)
+    {
+        int n = x.Shape.Rows, d = x.Shape.Last;
+        for (int i = 0; i < rows.Length; i++)
+            if ((uint)rows[i] >= (uint)n)
+                throw new ArgumentOutOfRangeException(nameof(rows), $"GatherRows: row {rows[i]} at index {i} is outside the {n} rows of {x.Shape}");
+        var y = Tape.NewTensor(new Shape(rows.Length, d));
+        fixed (int* p = rows) EmbeddingKernel.Gather(x.Data, d, p, rows.Length, y.Data);
+        if (Tape.RecordingFor(x) is { } tape)
+            tape.Record(new TapeRecord { Backward = &GatherRowsBackward, Out = y, A = x, Extra = rows, I0 = rows.Length, I1 = d });
+        return y;
+    }
+
+    // dx[rows[t], :] += dy[t, :]   (Extra = rows, I0 = count, I1 = d)
+    private static void GatherRowsBackward(ref TapeRecord r, Tape tape)
+    {
+        if (tape.GradOf(r.A) is not { } dx) return;
+        var rows = (int[])r.Extra!;
+        fixed (int* p = rows) EmbeddingKernel.ScatterAdd(r.Out!.Grad!.Data, p, r.I0, r.I1, dx.Data);
+    }
 }

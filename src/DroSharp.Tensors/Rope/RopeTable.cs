@@ -1,0 +1,56 @@
+namespace DroSharp.Tensors;
+
+/// <summary>
+/// cos and sin of RoPE angles for positions 0 … MaxPositions − 1, as transformers' rotary embedding
+/// computes them in float32: freqs[p, i] = inv_freq[i]·p (a float32 product), cos[p, i] =
+/// cos(freqs)·attention_scaling, sin likewise. Only the first half of emb = cat(freqs, freqs) is kept
+/// (the second is the same). Owns two tensors [MaxPositions, RotaryDim/2]; dispose when done.
+/// </summary>
+public sealed class RopeTable : IDisposable
+{
+    public RopeTable(ReadOnlySpan<float> inverseFrequencies, float attentionScaling, int maxPositions)
+    {
+        if (inverseFrequencies.Length == 0) throw new ArgumentException("RopeTable: no inverse frequencies");
+        if (maxPositions <= 0) throw new ArgumentOutOfRangeException(nameof(maxPositions), $"RopeTable: {maxPositions} positions");
+        int half = inverseFrequencies.Length;
+        MaxPositions = maxPositions;
+        RotaryDim = 2 * half;
+        AttentionScaling = attentionScaling;
+        Cos = Tensor.Uninitialized(new Shape(maxPositions, half));
+        Sin = Tensor.Uninitialized(new Shape(maxPositions, half));
+        var cos = Cos.Span;
+        var sin = Sin.Span;
+        for (int p = 0; p < maxPositions; p++)
+        {
+            for (int i = 0; i < half; i++)
+            {
+                float angle = inverseFrequencies[i] * (float)p;
+                cos[p * half + i] = (float)Math.Cos(angle) * attentionScaling;
+                sin[p * half + i] = (float)Math.Sin(angle) * attentionScaling;
+            }
+        }
+    }
+
+    /// <summary>A table for <paramref name="frequencies"/> (its attention scaling rounded to float32, as transformers multiplies).</summary>
+    public RopeTable(RopeFrequencies frequencies, int maxPositions)
+        : this(frequencies.InverseFrequencies, (float)frequencies.AttentionScaling, maxPositions) { }
+
+    public int MaxPositions { get; }
+
+    /// <summary>The rotating dimensions at the start of each head (even).</summary>
+    public int RotaryDim { get; }
+
+    public float AttentionScaling { get; }
+
+    /// <summary>cos(inv_freq[i]·p)·attention_scaling: [MaxPositions, RotaryDim/2].</summary>
+    public Tensor Cos { get; }
+
+    /// <summary>sin(inv_freq[i]·p)·attention_scaling: [MaxPositions, RotaryDim/2].</summary>
+    public Tensor Sin { get; }
+
+    public void Dispose()
+    {
+        Cos.Dispose();
+        Sin.Dispose();
+    }
+}
