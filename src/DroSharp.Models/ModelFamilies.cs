@@ -12,7 +12,7 @@ namespace DroSharp.Models;
 public static class ModelFamilies
 {
     /// <summary>Every family, in the order presets are listed.</summary>
-    public static IReadOnlyList<IModelFamily> All { get; } = [T5Family.Instance];
+    public static IReadOnlyList<IModelFamily> All { get; } = [T5Family.Instance, Decoder.DecoderFamily.Instance];
 
     /// <summary>Every <c>model_type</c> DroSharp reads.</summary>
     public static IReadOnlyList<string> ModelTypes => All.SelectMany(f => f.ModelTypes).ToList();

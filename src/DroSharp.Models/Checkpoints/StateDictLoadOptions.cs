@@ -9,4 +9,7 @@ public sealed class StateDictLoadOptions
 
     /// <summary>Skip checkpoint tensors the model has no parameter for (e.g. a policy's decoder when loading a value encoder).</summary>
     public bool AllowUnexpected { get; init; }
+
+    /// <summary>Checkpoint keys the model family ignores on purpose, with why (e.g. a tied <c>lm_head.weight</c>).</summary>
+    public IReadOnlyDictionary<string, string> IgnoredKeys { get; init; } = new Dictionary<string, string>();
 }

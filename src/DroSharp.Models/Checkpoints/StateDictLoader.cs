@@ -75,6 +75,8 @@ public static class StateDictLoader
             }
             else if (key == LmHeadName && embedding is not null && !byName.ContainsKey(LmHeadName) && hasDecoder)
                 ignored.Add((key, $"tied LM head: the model uses {embedding} (tie_word_embeddings)"));
+            else if (options.IgnoredKeys.TryGetValue(key, out var reason))
+                ignored.Add((key, reason));
             else if (key == UnusedCrossAttentionBias)
                 ignored.Add((key, "unused by T5 (transformers ignores it on load)"));
             else

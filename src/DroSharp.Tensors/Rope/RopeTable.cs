@@ -35,6 +35,28 @@ public sealed class RopeTable : IDisposable
     public RopeTable(RopeFrequencies frequencies, int maxPositions)
         : this(frequencies.InverseFrequencies, (float)frequencies.AttentionScaling, maxPositions) { }
 
+    private RopeTable(Tensor cos, Tensor sin, int maxPositions, int rotaryDim)
+    {
+        Cos = cos;
+        Sin = sin;
+        MaxPositions = maxPositions;
+        RotaryDim = rotaryDim;
+        AttentionScaling = 1f;
+    }
+
+    /// <summary>
+    /// A table from given cos and sin values, [maxPositions, rotaryDim/2] each (e.g. several blocks of
+    /// rows with different frequencies stacked; <see cref="AttentionScaling"/> is then already applied).
+    /// </summary>
+    public static RopeTable FromCosSin(ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, int maxPositions, int rotaryDim)
+    {
+        int half = rotaryDim / 2;
+        if (rotaryDim < 2 || rotaryDim % 2 != 0) throw new ArgumentException($"RopeTable: rotary dimension {rotaryDim} must be even and ≥ 2");
+        if (cos.Length != maxPositions * half || sin.Length != cos.Length)
+            throw new ArgumentException($"RopeTable: {cos.Length} cos and {sin.Length} sin values for {maxPositions} positions × {half}");
+        return new RopeTable(Tensor.FromArray(cos, new Shape(maxPositions, half)), Tensor.FromArray(sin, new Shape(maxPositions, half)), maxPositions, rotaryDim);
+    }
+
     public int MaxPositions { get; }
 
     /// <summary>The rotating dimensions at the start of each head (even).</summary>

@@ -1,0 +1,55 @@
+using DroSharp.Tensors;
+
+namespace DroSharp.Models.Decoder;
+
+/// <summary>
+/// The backbone (transformers' <c>XxxModel</c>, parameters under <c>model.</c>): token embeddings
+/// (<c>model.embed_tokens.weight</c>, × √hidden for Gemma), the layers, the final norm
+/// (<c>model.norm.weight</c>). Shared by the causal LM and the value model.
+/// </summary>
+public sealed class DecoderModel
+{
+    private readonly DecoderConfig _c;
+    private readonly DecoderRotary _rotary;
+
+    public DecoderModel(ParameterSet ps, string prefix, DecoderConfig c)
+    {
+        _c = c;
+        _rotary = new DecoderRotary(c);
+        EmbedTokens = ps.Create($"{prefix}.embed_tokens.weight", new Shape(c.VocabSize, c.HiddenSize));
+        var layers = new DecoderLayer[c.NumHiddenLayers];
+        for (int i = 0; i < layers.Length; i++) layers[i] = new DecoderLayer(ps, $"{prefix}.layers.{i}", c, i);
+        Layers = layers;
+        Norm = ps.Create($"{prefix}.norm.weight", new Shape(c.HiddenSize));
+    }
+
+    public Tensor EmbedTokens { get; }
+    public IReadOnlyList<DecoderLayer> Layers { get; }
+    public Tensor Norm { get; }
+
+    /// <summary>
+    /// ids [B·T] at positions [B·T] → final-normed hidden states [B, T, hidden]. keyMask [B, T] marks real
+    /// tokens (right padding); sequenceLengths[b] is row b's length (for length-dependent RoPE).
+    /// With caches (one per layer), see <see cref="DecoderAttention.Forward"/>.
+    /// </summary>
+    public Tensor Forward(int[] ids, int[] positions, int batch, Tensor? keyMask, int[] sequenceLengths,
+        IReadOnlyList<KeyValueCache>? caches = null, int[]? promptLengths = null)
+    {
+        int t = ids.Length / batch;
+        var h = Ops.Embedding(EmbedTokens, ids);
+        if (_c.EmbeddingScale != 1f) h = Ops.Scale(h, _c.EmbeddingScale);
+        h = Ops.Reshape(h, new Shape(batch, t, _c.HiddenSize));
+        (RopeTable, int[])? global = null, local = null;
+        for (int i = 0; i < Layers.Count; i++)
+        {
+            var attention = Layers[i].SelfAttention;
+            (RopeTable, int[])? rope = null;
+            if (attention.UsesRope)
+                rope = attention.UsesLocalRope
+                    ? local ??= _rotary.Prepare(local: true, positions, batch, sequenceLengths)
+                    : global ??= _rotary.Prepare(local: false, positions, batch, sequenceLengths);
+            h = Layers[i].Forward(h, rope, keyMask, caches?[i], promptLengths);
+        }
+        return Ops.RmsNorm(h, Norm, (float)_c.RmsNormEps, _c.NormPlusOne);
+    }
+}
