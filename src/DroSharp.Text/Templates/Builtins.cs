@@ -167,8 +167,8 @@ internal static class Builtins
             a.Bind("abs", []);
             return v switch
             {
-                bool or long => Math.Abs(Py.AsLong(v)),
-                double d => Math.Abs(d),
+                bool or long => (object)Math.Abs(Py.AsLong(v)),
+                double d => (object)Math.Abs(d),
                 Undefined u => throw PyException.Type("bad operand type for abs(): 'Undefined'"),
                 _ => throw PyException.Type($"bad operand type for abs(): '{Py.TypeName(v)}'"),
             };
@@ -184,7 +184,7 @@ internal static class Builtins
             var p = a.Bind("batch", ["linecount", "fill_with"], (object?)null);
             long n = Int(p[0], "linecount");
             var fill = p[1];
-            return new PyIterator(Batch(Py.Iterate(v), n, fill), qualifiedName: "do_batch");
+            return new PyIterator(Lazy(() => Batch(Py.Iterate(v), n, fill)), qualifiedName: "do_batch");
         }, "batch");
         Register((_, v, a) => { a.Bind("capitalize", []); return PyString.Capitalize(SoftStr(v)); }, "capitalize");
         Register((_, v, a) =>
@@ -260,7 +260,13 @@ internal static class Builtins
         {
             var p = a.Bind("indent", ["width", "first", "blank"], 4L, false, false);
             string indention = p[0] is string ws ? ws : new string(' ', (int)Int(p[0], "width"));
-            if (v is Undefined u) throw u.Error();
+            if (v is PyList { IsTuple: false }) throw new PyException("AttributeError", "'list' object has no attribute 'splitlines'");
+            if (v is not string)
+            {
+                if (v is PyList) Py.Add(v, "\n");
+                if (v is Undefined u) throw u.Error();
+                throw PyException.Type($"unsupported operand type(s) for +=: '{Py.TypeName(v)}' and 'str'");
+            }
             string s = SoftStr(v) + "\n";
             var lines = PyString.SplitLines(s, false).Cast<string>().ToList();
             string rv;
@@ -281,9 +287,12 @@ internal static class Builtins
         Register((_, v, a) =>
         {
             a.Bind("items", []);
-            if (v is Undefined) return new PyIterator([], qualifiedName: "do_items");
-            if (v is not PyDict d) throw PyException.Type("Can only get item pairs from a mapping.");
-            return new PyIterator(d.Items.Select(kv => (object?)PyList.Tuple(kv.Key, kv.Value)).ToList(), qualifiedName: "do_items");
+            return new PyIterator(Lazy(() =>
+            {
+                if (v is Undefined) return [];
+                if (v is not PyDict d) throw PyException.Type("Can only get item pairs from a mapping.");
+                return d.Items.Select(kv => (object?)PyList.Tuple(kv.Key, kv.Value)).ToList();
+            }), qualifiedName: "do_items");
         }, "items");
         Register((it, v, a) =>
         {
@@ -306,8 +315,9 @@ internal static class Builtins
         Register((_, v, a) => { a.Bind("list", []); return new PyList(Py.ToList(v)); }, "list");
         Register((_, v, a) => { a.Bind("lower", []); return PyString.Lower(SoftStr(v)); }, "lower");
         Register((_, v, a) => { a.Bind("upper", []); return PyString.Upper(SoftStr(v)); }, "upper");
-        Register((it, v, a) =>
+        Register((it, v, a) => new PyIterator(Lazy(() =>
         {
+            if (!Py.Truthy(v)) return [];
             Func<object?, object?> func;
             if (a.Positional.Count == 0 && a.Keywords.Any(k => k.Key == "attribute"))
             {
@@ -331,9 +341,8 @@ internal static class Builtins
                 var rest = new CallArgs(a.Positional.Skip(1).ToList(), a.Keywords);
                 func = x => it.CallFilter(name, x, rest);
             }
-            if (!Py.Truthy(v)) return new PyIterator([], qualifiedName: "sync_do_map");
-            return new PyIterator(Py.Iterate(v).Select(func), qualifiedName: "sync_do_map");
-        }, "map");
+            return Py.Iterate(v).Select(func);
+        }), qualifiedName: "sync_do_map"), "map");
         Register((it, v, a) => MinMax(it, v, a, "min"), "min");
         Register((it, v, a) => MinMax(it, v, a, "max"), "max");
         Register((_, v, a) => { a.Bind("pprint", []); return Py.Repr(v); }, "pprint");
@@ -369,14 +378,14 @@ internal static class Builtins
             string method = Py.Str(p[1]);
             if (method is not ("common" or "ceil" or "floor")) throw new PyException("FilterArgumentError", "method must be common, ceil or floor");
             long precision = Int(p[0], "precision");
-            if (v is Undefined u) throw u.Error();
-            if (!Py.IsNumber(v)) throw PyException.Type($"type {Py.TypeName(v)} doesn't define __round__ method");
             if (method == "common")
             {
+                if (!Py.IsNumber(v)) throw PyException.Type($"type {Py.TypeName(v)} doesn't define __round__ method");
                 if (Py.IsInt(v)) return PyRound.RoundInt(Py.AsLong(v), precision);
                 return PyRound.Round((double)v!, precision);
             }
             double scale = Math.Pow(10, precision);
+            if (!Py.IsNumber(v)) Py.Mul(v, Py.Pow(10L, precision)); // raises Python's error for value * 10**precision
             double x = Py.AsDouble(v) * scale;
             return (method == "ceil" ? Math.Ceiling(x) : Math.Floor(x)) / scale;
         }, "round");
@@ -385,8 +394,7 @@ internal static class Builtins
         {
             var p = a.Bind("slice", ["slices", "fill_with"], (object?)null);
             long slices = Int(p[0], "slices");
-            var seq = Py.ToList(v);
-            return new PyIterator(SliceFilter(seq, slices, p[1]), qualifiedName: "sync_do_slice");
+            return new PyIterator(Lazy(() => SliceFilter(Py.ToList(v), slices, p[1])), qualifiedName: "sync_do_slice");
         }, "slice");
         Register((it, v, a) =>
         {
@@ -453,7 +461,15 @@ internal static class Builtins
         Register((_, v, a) =>
         {
             var p = a.Bind("truncate", ["length", "killwords", "end", "leeway"], 255L, false, "...", null);
-            string s = SoftStr(v);
+            if (v is not string)
+            {
+                // jinja2 applies len() and slicing to the value itself
+                long len = Py.Len(v);
+                long lim = Int(p[0], "length") + (p[3] == null ? 5 : Int(p[3], "leeway"));
+                if (len <= lim) return v;
+                throw PyException.Type($"the truncate filter needs a string, not {Py.TypeName(v)}");
+            }
+            string s = (string)v;
             long length = Int(p[0], "length");
             string end = SoftStr(p[2]);
             long leeway = p[3] == null ? 5 : Int(p[3], "leeway");
@@ -468,7 +484,7 @@ internal static class Builtins
         {
             var p = a.Bind("unique", ["case_sensitive", "attribute"], false, null);
             var key = AttrGetter(it, p[1], Bool(p[0]) ? null : IgnoreCase);
-            return new PyIterator(Unique(Py.Iterate(v), key), qualifiedName: "sync_do_unique");
+            return new PyIterator(Lazy(() => Unique(Py.Iterate(v), key)), qualifiedName: "sync_do_unique");
         }, "unique");
         Register((_, v, a) => { a.Bind("wordcount", []); return (long)Word.Matches(SoftStr(v)).Count; }, "wordcount");
         foreach (var name in new[] { "filesizeformat", "random", "urlencode", "urlize", "wordwrap", "xmlattr" })
@@ -518,6 +534,12 @@ internal static class Builtins
         RegisterTest((_, v, a) => Py.Order(">=", v, a.Bind("ge", ["b"])[0]), ">=", "ge");
         RegisterTest((_, v, a) => Py.Order("<", v, a.Bind("lt", ["b"])[0]), "<", "lt", "lessthan");
         RegisterTest((_, v, a) => Py.Order("<=", v, a.Bind("le", ["b"])[0]), "<=", "le");
+    }
+
+    /// <summary>Defers <paramref name="source"/> to the first iteration, as a Python generator function does.</summary>
+    private static IEnumerable<object?> Lazy(Func<IEnumerable<object?>> source)
+    {
+        foreach (var x in source()) yield return x;
     }
 
     private static IEnumerable<object?> Batch(IEnumerable<object?> items, long n, object? fill)
@@ -622,8 +644,12 @@ internal static class Builtins
         return best;
     }
 
-    private static object? SelectOrReject(Interpreter it, object? v, CallArgs a, bool select, bool attr)
+    private static object? SelectOrReject(Interpreter it, object? v, CallArgs a, bool select, bool attr) =>
+        new PyIterator(Lazy(() => SelectOrRejectItems(it, v, a, select, attr)), qualifiedName: "select_or_reject");
+
+    private static IEnumerable<object?> SelectOrRejectItems(Interpreter it, object? v, CallArgs a, bool select, bool attr)
     {
+        if (!Py.Truthy(v)) return [];
         var args = a.Positional;
         Func<object?, object?> trans = x => x;
         int off = 0;
@@ -641,8 +667,7 @@ internal static class Builtins
             func = x => it.CallTest(name, x, rest);
         }
         else func = Py.Truthy;
-        if (!Py.Truthy(v)) return new PyIterator([], qualifiedName: "select_or_reject");
-        return new PyIterator(Py.Iterate(v).Where(x => func(trans(x)) == select), qualifiedName: "select_or_reject");
+        return Py.Iterate(v).Where(x => func(trans(x)) == select);
     }
 
     /// <summary>Python <c>float(v)</c>, or null where jinja2's float filter falls back to its default.</summary>

@@ -50,11 +50,17 @@ internal sealed class CallArgs
             set[i] = true;
         }
         int firstDefault = names.Length - defaults.Length;
+        var missing = new List<string>();
         for (int i = 0; i < names.Length; i++)
         {
             if (set[i]) continue;
-            if (i < firstDefault) throw PyException.Type($"{function}() missing required argument: '{names[i]}'");
-            result[i] = defaults[i - firstDefault];
+            if (i < firstDefault) missing.Add($"'{names[i]}'");
+            else result[i] = defaults[i - firstDefault];
+        }
+        if (missing.Count > 0)
+        {
+            string list = missing.Count == 1 ? missing[0] : string.Join(", ", missing.Take(missing.Count - 1)) + " and " + missing[^1];
+            throw PyException.Type($"{function}() missing {missing.Count} required positional argument{(missing.Count == 1 ? "" : "s")}: {list}");
         }
         return result;
     }

@@ -18,6 +18,7 @@ internal static class PyAttributes
     {
         value = null;
         if (name.StartsWith('_')) return false;
+        _receiver = obj;
         switch (obj)
         {
             case string s:
@@ -79,6 +80,18 @@ internal static class PyAttributes
                     "start" => r.Start,
                     "stop" => r.Stop,
                     "step" => r.Step,
+                    "count" => Method(name, a => (long)r.Enumerate().Count(x => Py.Eq(x, a.Bind("count", ["value"])[0]))),
+                    "index" => Method(name, a =>
+                    {
+                        var x = a.Bind("index", ["value"])[0];
+                        long i = 0;
+                        foreach (var y in r.Enumerate())
+                        {
+                            if (Py.Eq(x, y)) return i;
+                            i++;
+                        }
+                        throw PyException.Value($"{Py.Repr(x)} is not in range");
+                    }),
                     _ => null,
                 };
                 return value != null;
@@ -108,11 +121,14 @@ internal static class PyAttributes
         }
     }
 
+    [ThreadStatic] private static object? _receiver;
+
+    /// <summary>A bound method of the value being looked up (repr <c>&lt;built-in method name of type object&gt;</c>).</summary>
     private static BuiltinFunction Method(string name, Func<CallArgs, object?> body) =>
-        new(name, (_, a) => body(a), "builtin_function_or_method");
+        new(name, (_, a) => body(a), "builtin_function_or_method", $"<built-in method {name} of {Py.TypeName(_receiver)} object>");
 
     private static BuiltinFunction MethodIt(string name, Func<Interpreter, CallArgs, object?> body) =>
-        new(name, body, "builtin_function_or_method");
+        new(name, body, "builtin_function_or_method", $"<built-in method {name} of {Py.TypeName(_receiver)} object>");
 
     private static PyDict? AsDict(object? v) => v as PyDict;
 

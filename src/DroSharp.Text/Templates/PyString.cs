@@ -137,9 +137,7 @@ internal static class PyString
                 if (i >= n) break;
                 if (maxsplit >= 0 && splits >= maxsplit)
                 {
-                    int end = n;
-                    while (end > i && IsSpace(cps[end - 1])) end--;
-                    result.Add(FromCodePoints(cps[i..end]));
+                    result.Add(FromCodePoints(cps[i..]));
                     break;
                 }
                 int j = i;
@@ -179,9 +177,7 @@ internal static class PyString
                 if (j <= 0) break;
                 if (splits >= maxsplit)
                 {
-                    int start = 0;
-                    while (start < j && IsSpace(cps[start])) start++;
-                    result.Add(FromCodePoints(cps[start..j]));
+                    result.Add(FromCodePoints(cps[..j]));
                     break;
                 }
                 int i = j;
