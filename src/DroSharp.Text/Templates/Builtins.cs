@@ -360,7 +360,8 @@ internal static class Builtins
         {
             a.Bind("reverse", []);
             if (v is string s) return Py.Slice(s, null, null, -1L);
-            if (v is PyList or PyDict or PyRange) return new PyIterator(Reversed(v), v is PyList ? "list_reverseiterator" : v is PyDict ? "dict_reversekeyiterator" : "range_iterator");
+            if (v is PyList or PyDict or PyRange or Undefined)
+                return new PyIterator(Reversed(v), v switch { PyList { IsTuple: false } => "list_reverseiterator", PyDict => "dict_reversekeyiterator", PyRange => "range_iterator", _ => "reversed" });
             try
             {
                 var list = Py.ToList(v);

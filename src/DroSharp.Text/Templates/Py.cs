@@ -559,7 +559,7 @@ internal static class Py
                 {
                     if (st == 1)
                     {
-                        var (lo, hi) = (Adjust(a, s.Length, 0, s.Length), Adjust(b, s.Length, 0, s.Length));
+                        long lo = a == null ? 0 : Adjust(a, s.Length, 0, s.Length), hi = b == null ? s.Length : Adjust(b, s.Length, 0, s.Length);
                         return hi > lo ? s[(int)lo..(int)hi] : "";
                     }
                     var sb = new StringBuilder();

@@ -39,7 +39,11 @@ internal static class PyFormat
             bool haveValue = false;
             if (fmt[i] == '(')
             {
-                if (mapping == null) throw PyException.Type("format requires a mapping");
+                if (mapping == null)
+                {
+                    if (args is PyList { IsTuple: false } or PyRange) throw PyException.Type($"{Py.TypeName(args)} indices must be integers or slices, not str");
+                    throw PyException.Type("format requires a mapping");
+                }
                 int depth = 1, k = i + 1;
                 while (k < fmt.Length && depth > 0)
                 {
@@ -179,7 +183,9 @@ internal static class PyFormat
             }
             sb.Append(text);
         }
-        if (!usedMapping && mapping == null && next < positional.Count)
+        // CPython skips this check when args supports item access (dict, list, range, …) but is not a tuple or str.
+        bool mappingLike = args is PyDict or PyList { IsTuple: false } or PyRange or Undefined;
+        if (!usedMapping && !mappingLike && next < positional.Count)
             throw PyException.Type("not all arguments converted during string formatting");
         return sb.ToString();
     }
