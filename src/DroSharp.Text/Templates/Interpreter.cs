@@ -14,7 +14,7 @@ internal sealed class Interpreter
     private readonly Dictionary<string, object?> _context;
     private StringBuilder _out = new();
     private int _depth;
-    private const int MaxDepth = 500;
+    private const int MaxDepth = 200; // nested macro/filter/loop calls; Python's recursion limit stops Jinja2 near here too
 
     public Interpreter(Dictionary<string, object?> context, Func<DateTime> clock)
     {
@@ -317,8 +317,6 @@ internal sealed class Interpreter
         else if (args.Count > names.Count)
             throw PyException.Type($"macro {PyString.Repr(macro.Name)} takes not more than {names.Count} argument(s)");
 
-        Enter_();
-        try
         {
             var frame = Enter(node.Frame, macro.Closure, f =>
             {
@@ -336,10 +334,6 @@ internal sealed class Interpreter
                     : Undefined.WithHint($"parameter {PyString.Repr(names[i])} was not provided", names[i]);
             }
             return Capture(() => Exec(node.Body, frame));
-        }
-        finally
-        {
-            _depth--;
         }
     }
 

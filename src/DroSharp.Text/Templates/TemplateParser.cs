@@ -16,6 +16,15 @@ internal sealed class TemplateParser
     private readonly List<string> _tagStack = new();
     private readonly List<string[]> _endTokenStack = new();
     private int _loopDepth;
+    private int _nesting;
+
+    /// <summary>Deeper nesting than this is refused (Python would hit its recursion limit; we would overflow the stack).</summary>
+    private const int MaxNesting = 200;
+
+    private void Nest()
+    {
+        if (++_nesting > MaxNesting) throw Fail($"the template nests expressions or blocks more than {MaxNesting} levels deep");
+    }
 
     private TemplateParser(List<Token> tokens) => _tokens = tokens;
 
@@ -134,6 +143,13 @@ internal sealed class TemplateParser
     }
 
     private IEnumerable<Stmt> ParseStatement()
+    {
+        Nest();
+        try { return ParseStatementCore(); }
+        finally { _nesting--; }
+    }
+
+    private IEnumerable<Stmt> ParseStatementCore()
     {
         var token = Current;
         if (token.Kind != TokenKind.Name) throw Fail("tag name expected");
@@ -502,6 +518,13 @@ internal sealed class TemplateParser
     }
 
     private Expr ParseUnary(bool withFilter = true)
+    {
+        Nest();
+        try { return ParseUnaryCore(withFilter); }
+        finally { _nesting--; }
+    }
+
+    private Expr ParseUnaryCore(bool withFilter)
     {
         var t = Current;
         Expr node;

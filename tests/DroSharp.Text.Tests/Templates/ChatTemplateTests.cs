@@ -128,6 +128,17 @@ public class ChatTemplateTests
         Assert.Equal(3, e.Line);
     }
 
+    [Fact]
+    public void Runaway_recursion_and_nesting_are_errors_not_crashes()
+    {
+        string macro = "{% macro f(n) %}{{ f(n + 1) if n < limit else n }}{% endmacro %}{{ f(0) }}";
+        Assert.Equal("100", Render(macro, new { limit = 100 }));
+        var e = Assert.Throws<ChatTemplateException>(() => Render(macro, new { limit = 100000 }));
+        Assert.Equal("RecursionError", e.ErrorType);
+        var deep = Assert.Throws<ChatTemplateException>(() => new ChatTemplate("{{ " + new string('(', 5000) + "1" + new string(')', 5000) + " }}"));
+        Assert.Equal("TemplateSyntaxError", deep.ErrorType);
+    }
+
     // ---- Render: variables as transformers passes them ----
 
     [Fact]
