@@ -202,6 +202,7 @@ public sealed class ChatTemplate
         IReadOnlyList<object?>? tools = null, IReadOnlyList<object?>? documents = null)
     {
         ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Any(m => m == null)) throw new ArgumentException("messages must not contain null", nameof(messages));
         if (continueFinalMessage && addGenerationPrompt)
             throw new ArgumentException("continueFinalMessage and addGenerationPrompt are not compatible: use continueFinalMessage to let the model continue the final message, addGenerationPrompt to start a new assistant message");
         var variables = new Dictionary<string, object?>();

@@ -181,7 +181,7 @@ internal sealed class Interpreter
 
     private string RenderLoop(ForStmt f, Frame frame, object? iterable, int depth0)
     {
-        Enter_();
+        EnterCall();
         try { return Capture(() => RunLoop(f, frame, iterable, depth0, x => RenderLoop(f, frame, x, depth0 + 1))); }
         finally { _depth--; }
     }
@@ -337,7 +337,8 @@ internal sealed class Interpreter
         }
     }
 
-    private void Enter_()
+    /// <summary>Counts one nested call (macro, filter, recursive loop); too deep is Python's RecursionError, not a stack overflow.</summary>
+    private void EnterCall()
     {
         if (++_depth > MaxDepth)
         {
@@ -515,7 +516,7 @@ internal sealed class Interpreter
         {
             case Undefined u: throw u.Error();
             case PyCallable c:
-                Enter_();
+                EnterCall();
                 try { return c.Call(this, args); }
                 finally { _depth--; }
             case LoopContext loop:

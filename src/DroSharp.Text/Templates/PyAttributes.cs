@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace DroSharp.Text.Templates;
@@ -129,8 +128,6 @@ internal static class PyAttributes
 
     private static BuiltinFunction MethodIt(string name, Func<Interpreter, CallArgs, object?> body) =>
         new(name, body, "builtin_function_or_method", $"<built-in method {name} of {Py.TypeName(_receiver)} object>");
-
-    private static PyDict? AsDict(object? v) => v as PyDict;
 
     private static object? DictMethod(PyDict d, string name) => name switch
     {
@@ -385,5 +382,4 @@ internal static class PyAttributes
         _ => null,
     };
 
-    internal static string FormatInvariant(long v) => v.ToString(CultureInfo.InvariantCulture);
 }
