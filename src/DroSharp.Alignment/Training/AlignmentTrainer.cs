@@ -205,6 +205,7 @@ public sealed class AlignmentTrainer : IDisposable
         }
         Save();
         if (WritesFiles) SaveFinal();
+        _log.WriteLine($"activation memory: {tape.Arena.HighWaterBytes / (1024.0 * 1024):F0} MiB at the largest micro-batch");
         return new TrainingResult(step, totalSteps, false, _run.FinalDirectory, lastCheckpoint, lastMetrics, elapsedBefore + clock.Elapsed.TotalSeconds);
     }
 
@@ -304,7 +305,8 @@ public sealed class AlignmentTrainer : IDisposable
         if (!_needs.NeedsReference) return;
         string refDir = _o.Ref ?? _o.Model;
         _reference = new ReferenceLogProbs(_run.ReferenceCacheFile, ModelDirectoryHash.Compute(refDir), _train, _eval,
-            () => ModelFamilies.LoadPolicy(refDir), _o.BatchSize, _o.LengthNormalize, _o.PrecomputeReference);
+            () => ModelFamilies.LoadPolicy(refDir), _o.BatchSize, _o.LengthNormalize, _o.PrecomputeReference,
+            keepModel: _needs.NeedsMismatchedLogProbs);
         int cached = _reference.TryLoad();
         if (cached > 0) _log.WriteLine($"reference log-probs: reusing {cached} cached values from {_run.ReferenceCacheFile}");
         // RPO's partition values need every reference log-prob before the first step.

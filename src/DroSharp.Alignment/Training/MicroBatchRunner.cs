@@ -49,6 +49,9 @@ internal sealed class MicroBatchRunner
         var rows = rowIdx.Select(i => set.Rows[i]).ToArray();
         using var batch = _policy.CreateBatch(rows.Select(r => r.Prompt).ToArray(), rows.Select(r => r.Completion).ToArray());
         long tokens = batch.TokenCount;
+        // Reference log-probs first: rows seen for the first time are scored before the policy's
+        // activations exist, so the two passes never hold memory at once.
+        var refLogp = _reference?.For(train, rowIdx);
         bool recording = tape.Recording;
         tape.Recording = train;
         try
@@ -61,7 +64,7 @@ internal sealed class MicroBatchRunner
                 logp = PolicyScoring.SequenceLogProbs(output, batch, _lengthNormalize);
                 values = _value?.Forward(batch, output);
             }
-            var ob = BuildObjectiveBatch(set, train, rows, rowIdx, pairs, logp, values, batch);
+            var ob = BuildObjectiveBatch(train, rows, rowIdx, pairs, logp, values, refLogp, batch);
             // The networks diverged: report a non-finite loss; the step loop stops before any update.
             if (!AllFinite(ob.PolicyLogProbs) || (ob.Values is { } vs && !AllFinite(vs))) return new MicroBatchResult(double.NaN, new ObjectiveMetrics(), tokens);
             var result = _objective.Compute(ob);
@@ -92,8 +95,8 @@ internal sealed class MicroBatchRunner
         tape.Backward([(logp, gLogp), (values, gValues)]);
     }
 
-    private ObjectiveBatch BuildObjectiveBatch(TrainingSet set, bool train, TrainingRow[] rows, int[] rowIdx, PreferencePair[]? pairs,
-        Tensor logp, Tensor? values, SequenceBatch batch)
+    private ObjectiveBatch BuildObjectiveBatch(bool train, TrainingRow[] rows, int[] rowIdx, PreferencePair[]? pairs,
+        Tensor logp, Tensor? values, double[]? refLogp, SequenceBatch batch)
     {
         int b = rows.Length;
         var lp = new double[b];
@@ -118,7 +121,7 @@ internal sealed class MicroBatchRunner
         return new ObjectiveBatch
         {
             PolicyLogProbs = lp,
-            ReferenceLogProbs = _reference?.For(train, rowIdx),
+            ReferenceLogProbs = refLogp,
             Values = vals,
             Rewards = rows.Select(r => r.Reward).ToArray(),
             Labels = rows.All(r => r.Label is not null) ? rows.Select(r => r.Label!.Value).ToArray() : null,

@@ -62,7 +62,7 @@ public sealed class TrainingStepBenchmark
                 SaveEvery = 0, LogEvery = 1, MaxPromptLength = null, MaxCompletionLength = null, Seed = Seed,
             };
             var times = new List<double>();
-            using var trainer = new AlignmentTrainer(options, encoder: null, TextWriter.Null);
+            using var trainer = new AlignmentTrainer(options, encoder: null, log is null ? TextWriter.Null : new ActionWriter(log));
             long last = 0;
             trainer.StepStarting += _ => last = Stopwatch.GetTimestamp();
             trainer.StepCompleted += step =>
@@ -86,5 +86,17 @@ public sealed class TrainingStepBenchmark
     {
         var s = xs.OrderBy(x => x).ToArray();
         return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
+    }
+
+    /// <summary>Lines written to it go to an action (the benchmark's log).</summary>
+    private sealed class ActionWriter(Action<string> write) : TextWriter
+    {
+        private readonly System.Text.StringBuilder _line = new();
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+        public override void Write(char value)
+        {
+            if (value == '\n') { write("  " + _line); _line.Clear(); }
+            else if (value != '\r') _line.Append(value);
+        }
     }
 }
