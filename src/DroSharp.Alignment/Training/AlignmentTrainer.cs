@@ -81,6 +81,12 @@ public sealed class AlignmentTrainer : IDisposable
 
     private bool WritesFiles => _reducer.Rank == 0;
 
+    /// <summary>
+    /// Matrix-product FLOPs of this process's last optimiser step (forward and backward of the policy
+    /// and value networks; see <see cref="MatmulFlops"/>), without the reference and mismatched scoring.
+    /// </summary>
+    public double LastStepMatmulFlops { get; private set; }
+
     /// <summary>Trains to the end (or until <paramref name="cancel"/> fires: then a checkpoint is saved and the result says Interrupted).</summary>
     public TrainingResult Train(bool resume, CancellationToken cancel)
     {
@@ -144,6 +150,7 @@ public sealed class AlignmentTrainer : IDisposable
             var stepMetrics = new ObjectiveMetrics();
             double stepLoss = 0;
             long stepTokens = 0;
+            double stepFlops = 0;
             int microBatches = _o.GradientAccumulation * _reducer.WorldSize;
             for (int micro = 0; micro < _o.GradientAccumulation; micro++)
                 for (int rank = 0; rank < _reducer.WorldSize; rank++)
@@ -154,7 +161,9 @@ public sealed class AlignmentTrainer : IDisposable
                     stepMetrics.Merge(r.Metrics);
                     stepLoss += r.Loss / microBatches;
                     stepTokens += r.Tokens;
+                    stepFlops += r.MatmulFlops;
                 }
+            LastStepMatmulFlops = stepFlops;
             // 5: reduce, clip, step.
             double loss;
             (loss, stepTokens) = ReduceGradientsAndTotals(stepLoss, stepTokens);

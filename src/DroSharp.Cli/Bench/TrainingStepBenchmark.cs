@@ -26,9 +26,11 @@ public sealed class TrainingStepBenchmark
     public string Algo { get; init; } = "dro-v";
     public ulong Seed { get; init; } = 1234;
 
+    /// <param name="MatmulGflopPerStep">Matrix-product GFLOP of one step (<see cref="Models.MatmulFlops"/>: forward and backward of policy and value).</param>
+    /// <param name="PeakGflops">Median of the FMA peak trials run between the timed steps (all threads).</param>
     public sealed record Result(string Preset, int Batch, int PromptLength, int ResponseLength, int Steps,
         double[] StepSeconds, double MedianStepSeconds, double TokensPerSecond, double PeakRssMegabytes,
-        long PolicyParameters);
+        long PolicyParameters, double MatmulGflopPerStep, double Gflops, double PeakGflops, double Efficiency, double[] PeakTrials);
 
     public Result Run(Action<string>? log = null)
     {
@@ -62,6 +64,9 @@ public sealed class TrainingStepBenchmark
                 SaveEvery = 0, LogEvery = 1, MaxPromptLength = null, MaxCompletionLength = null, Seed = Seed,
             };
             var times = new List<double>();
+            var peaks = new List<double>();
+            var peak = new FmaPeak(Tensors.Threading.WorkerPool.Default.Threads);
+            double flops = 0;
             using var trainer = new AlignmentTrainer(options, encoder: null, log is null ? TextWriter.Null : new ActionWriter(log));
             long last = 0;
             trainer.StepStarting += _ => last = Stopwatch.GetTimestamp();
@@ -69,12 +74,18 @@ public sealed class TrainingStepBenchmark
             {
                 double s = Stopwatch.GetElapsedTime(last).TotalSeconds;
                 log?.Invoke($"  step {step} ({(step <= 2 ? "warm-up" : "timed")}): {s:F3} s");
-                if (step > 2) times.Add(s);
+                if (step <= 2) return;
+                times.Add(s);
+                flops = trainer.LastStepMatmulFlops;
+                // The FMA peak beside each timed step (between steps, outside the timing).
+                for (int i = 0; i < 3; i++) peaks.Add(peak.Trial());
             };
             trainer.Train(resume: false, CancellationToken.None);
             double median = Median(times);
+            double gflops = flops / 1e9 / median, peakGflops = Median(peaks);
             return new Result(Preset, Batch, PromptLength, ResponseLength, Steps, times.ToArray(), median,
-                Batch * (PromptLength + ResponseLength) / median, ProcessMemory.PeakRssMegabytes(), parameters);
+                Batch * (PromptLength + ResponseLength) / median, ProcessMemory.PeakRssMegabytes(), parameters,
+                flops / 1e9, gflops, peakGflops, gflops / peakGflops, peaks.ToArray());
         }
         finally
         {
