@@ -34,28 +34,32 @@ internal static class TinyDecoders
 
     /// <summary>
     /// Weights that make a tiny model's predictions far from uniform, so that a wrong layout, scale or mask shows
-    /// (the presets' own initialisation, N(0, 0.02²), gives near-uniform next-token distributions):
-    /// matrices N(0, 1/fan_in) (activations keep their scale through each projection), embedding and LM head
-    /// N(0, 0.4²) (logits of standard deviation ≈ 0.4·√hidden ≈ 3), norm gains 1 + N(0, 0.2²) (Gemma's stored
-    /// w of its (1 + w) gain: N(0, 0.2²)), biases N(0, 0.2²). Gemma multiplies its (tied) embedding by √hidden on the
-    /// way in: there the embedding is N(0, 0.4²/hidden) and the final norm's gain √hidden + N(0, 0.2²), the same
-    /// scales at both ends (otherwise each token's own embedding dominates and the model only repeats its input).
+    /// (the presets' own initialisation, N(0, 0.02²), gives near-uniform next-token distributions): matrices
+    /// N(0, 1/fan_in) (activations keep their scale through each projection), norm gains 1 + N(0, 0.2²) (Gemma
+    /// stores w of its (1 + w) gain), biases N(0, 0.2²); logits of standard deviation ≈ 3. An untied model: embedding
+    /// and LM head N(0, 0.4²). A tied one reads its logits off its input embedding, so a large embedding makes each
+    /// token predict itself and greedy decoding repeat one token: there the embedding is N(0, 0.15²) as it enters
+    /// the first layer (Gemma multiplies it by √hidden on the way in) and the final norm's gain makes up the scale.
     /// </summary>
     public static void Randomize(DecoderForCausalLM model, ulong seed)
     {
         var rng = new DeterministicRandom(seed);
+        var c = model.Config;
+        double sqrtHidden = Math.Sqrt(c.HiddenSize);
+        double embedding = !c.TieWordEmbeddings ? 0.4 : 0.15 / c.EmbeddingScale;
+        double finalGain = !c.TieWordEmbeddings ? 1 : 3 / (embedding * sqrtHidden);
         foreach (var p in model.Parameters.All)
         {
             string name = p.Name!;
             var span = p.Span;
-            bool gemma = model.Config.NormPlusOne;
-            double center = 0, std, sqrtHidden = Math.Sqrt(model.Config.HiddenSize);
+            double center = 0, std;
             if (p.Shape.Rank == 1)
             {
                 std = 0.2;
-                if (name.EndsWith("norm.weight", StringComparison.Ordinal)) center = !gemma ? 1 : name == "model.norm.weight" ? sqrtHidden - 1 : 0;
+                double gain = name == "model.norm.weight" ? finalGain : 1;
+                if (name.EndsWith("norm.weight", StringComparison.Ordinal)) center = c.NormPlusOne ? gain - 1 : gain;
             }
-            else if (name is "model.embed_tokens.weight" or "lm_head.weight") std = gemma ? 0.4 / sqrtHidden : 0.4;
+            else if (name is "model.embed_tokens.weight" or "lm_head.weight") std = embedding;
             else std = 1 / Math.Sqrt(p.Shape[1]);
             for (int i = 0; i < span.Length; i++) span[i] = (float)(center + std * rng.NextGaussian());
         }
