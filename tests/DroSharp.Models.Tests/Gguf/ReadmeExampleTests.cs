@@ -38,6 +38,7 @@ public sealed class ReadmeExampleTests
     [Fact]
     public async Task TheReadmeCodeExportsLoadsAndGenerates()
     {
+        LlamaCppModel.ClearLog(); // llama.cpp's log goes to LlamaCppModel.Log, set before the native library loads
         using var files = new GgufTestFiles();
         string model = TinyDecoders.Write(files, "llama-tiny", seed: 21);
         Console.Output.Clear();
