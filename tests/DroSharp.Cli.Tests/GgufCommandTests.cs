@@ -118,6 +118,7 @@ public sealed class GgufCommandTests(TrainedTinyModels models, ITestOutputHelper
             int vocab = DroSharp.Text.Tokenizer.FromFile(models.Tokenizer).VocabSize;
             string listing = CliRunner.Ok("gguf", "inspect", gguf);
             Assert.Contains("general.architecture str = \"qwen3\"", listing);
+            Assert.Contains("general.name str = \"qwen3-tiny-run\"", listing); // RUN/final is named after the run
             Assert.Contains("general.file_type u32 = 7", listing);
             Assert.Contains($"tokenizer.ggml.tokens arr[str,{vocab}] = [\"<pad>\", \"</s>\", \"<unk>\"", listing);
             Assert.Contains("blk.1.attn_q.weight q8_0 [64, 64] 4352 bytes", listing);

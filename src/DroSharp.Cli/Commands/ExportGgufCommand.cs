@@ -38,7 +38,7 @@ public static class ExportGgufCommand
         {
             Description = $"llama.cpp's pre-tokenizer name (tokenizer.ggml.pre) for a byte-level BPE tokenizer whose pre-tokenizer is not recognised ({string.Join(", ", GgufExporter.KnownPreTokenizers)}, or another name llama.cpp knows).",
         };
-        var name = new Option<string?>("--name") { Description = "general.name in the file (default: the model directory's name)." };
+        var name = new Option<string?>("--name") { Description = "general.name in the file (default: the model directory's name; the run's name for RUN/final)." };
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists." };
         var cmd = new Command("gguf", "Export a decoder-only model (llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, smollm3) to a GGUF file for llama.cpp / LLamaSharp.");
         foreach (var o in new Option[] { model, output, type, tokenizer, pre, name, force }) cmd.Options.Add(o);
@@ -55,7 +55,7 @@ public static class ExportGgufCommand
                 throw new UserErrorException(tokDir is null
                     ? $"{dir} has no tokenizer.json, and llama.cpp needs the vocabulary in the GGUF file: pass --tokenizer DIR (a directory with tokenizer.json and tokenizer_config.json)"
                     : $"--tokenizer {tokDir} has no tokenizer.json");
-            var options = new GgufExportOptions { FileType = fileType, TokenizerDirectory = tokDir, TokenizerPre = parse.GetValue(pre), Name = parse.GetValue(name) };
+            var options = new GgufExportOptions { FileType = fileType, TokenizerDirectory = tokDir, TokenizerPre = parse.GetValue(pre), Name = parse.GetValue(name) ?? DefaultName(dir) };
             GgufExportResult result;
             try
             {
@@ -85,6 +85,14 @@ public static class ExportGgufCommand
         yield return $"tensors: {r.TensorCount}" + (r.TiedEmbeddings ? " (output head tied to token_embd)" : "");
         yield return $"tokenizer: {r.TokenizerModel}" + (r.TokenizerPre is null ? "" : $", pre-tokenizer {r.TokenizerPre}");
         yield return $"chat template: {(r.HasChatTemplate ? "yes" : "no")}";
+    }
+
+    /// <summary>general.name: the model directory's name, or the run's for RUN/final.</summary>
+    private static string DefaultName(string dir)
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
+        string name = Path.GetFileName(full);
+        return name == "final" && Path.GetFileName(Path.GetDirectoryName(full)) is { Length: > 0 } run ? run : name;
     }
 
     private static void CheckModelDirectory(string dir)
