@@ -83,6 +83,26 @@ public sealed class ChatCommandTests : IDisposable
     }
 
     [Fact]
+    public void AConversationThatFillsTheContextIsRefusedNotOverrun()
+    {
+        // The same tiny model with a 40-token context.
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(_f.Model, "config.json")))!.AsObject();
+        config["max_position_embeddings"] = 40;
+        string configFile = _f.PathOf("short.json"), small = _f.PathOf("short");
+        File.WriteAllText(configFile, config.ToJsonString());
+        CliRunner.Ok("init", "--config", configFile, "--tokenizer", Path.Combine(_f.Dir, "tokenizer.json"), "--out", small,
+            "--chat-template", _f.TemplateFile, "--eos-token", "<|im_end|>");
+        string log = _f.PathOf("short.jsonl");
+        var (code, _, err) = ConversationFixture.RunWithInput("what colour is thing 1?\nand thing 2?\n", "chat", "--model", small,
+            "--temperature", "0", "--max-new-tokens", "30", "--log", log);
+        Assert.True(code == 0, err);
+        var turn = Assert.Single(ConversationFixture.ReadJsonl(log));
+        int used = turn.GetProperty("prompt_ids").GetArrayLength() + turn.GetProperty("completion_ids").GetArrayLength();
+        Assert.True(used <= 40, $"{used} tokens in a 40-token context");
+        Assert.Contains("fills the model's context of 40 tokens; the message was not sent", err);
+    }
+
+    [Fact]
     public void WithoutAChatTemplateEachLineIsAPlainPrompt()
     {
         // T5: no chat template, so every line is encoded as plain text, as dro generate does.

@@ -112,6 +112,7 @@ public static class ChatCommand
             int[] promptIds;
             string promptText;
             JsonElement? promptMessages = null;
+            Dictionary<string, string>? userMessage = null;
             if (chat)
             {
                 var messages = _messages.Append(new Dictionary<string, string> { ["role"] = "user", ["content"] = user }).ToList();
@@ -126,17 +127,28 @@ public static class ChatCommand
                     Console.Error.WriteLine($"dro: the chat template refuses this conversation: {e.Message}; the message was not sent");
                     return;
                 }
-                _messages.Add(messages[^1]);
+                userMessage = messages[^1];
             }
             else
             {
                 promptText = user;
                 promptIds = encoder.EncodePrompt(user);
             }
+            int maxNew = options.MaxNewTokens;
+            if (policy.Config.MaxSequenceLength is int context)
+            {
+                if (promptIds.Length >= context)
+                {
+                    Console.Error.WriteLine($"dro: the conversation ({promptIds.Length} tokens) fills the model's context of {context} tokens; the message was not sent (/reset starts over)");
+                    return;
+                }
+                maxNew = Math.Min(maxNew, context - promptIds.Length);
+            }
+            if (userMessage is not null) _messages.Add(userMessage);
 
             var streamer = new IncrementalTextDecoder(tokenizer, skipSpecialTokens: true);
             var output = Console.Out;
-            var reply = _generator.Generate([promptIds], options with { Seed = options.Seed + (ulong)_turn++ }, onToken: (_, token) =>
+            var reply = _generator.Generate([promptIds], options with { Seed = options.Seed + (ulong)_turn++, MaxNewTokens = maxNew }, onToken: (_, token) =>
             {
                 string piece = streamer.Add(token);
                 if (piece.Length > 0)
@@ -148,7 +160,10 @@ public static class ChatCommand
             output.WriteLine(streamer.Flush());
             output.Flush();
             bool stopped = reply.Length > 0 && policy.Tokens.IsStop(reply[^1]);
-            if (!stopped) Console.Error.WriteLine($"(the reply was cut at --max-new-tokens {options.MaxNewTokens})");
+            if (!stopped)
+                Console.Error.WriteLine(maxNew < options.MaxNewTokens
+                    ? $"(the reply was cut at the end of the model's context, {maxNew} new tokens)"
+                    : $"(the reply was cut at --max-new-tokens {options.MaxNewTokens})");
             string content = tokenizer.Decode(stopped ? reply[..^1] : reply, skipSpecialTokens: true);
             var assistant = new Dictionary<string, string> { ["role"] = "assistant", ["content"] = content };
             if (chat) _messages.Add(assistant);

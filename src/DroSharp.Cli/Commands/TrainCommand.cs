@@ -30,7 +30,7 @@ public static class TrainCommand
         Add<string>("--algo", $"Objective: {string.Join(", ", ObjectiveFactory.Names)} (sft-pos = SFT on thumbs-up rows).", Defaults.Algo);
         Add<string>("--model", "Policy to train: an HF model directory (config.json, model.safetensors, tokenizer.json) of a supported family.", showDefault: false);
         Add<string>("--ref", "Reference policy π_ref directory.", "the --model policy");
-        Add<string>("--data", "Training data: JSONL or CSV in TRL's columns (prompt/completion/label, prompt/completion/reward, prompt/chosen/rejected, prompt/completion; *_ids for token ids).", showDefault: false);
+        Add<string>("--data", "Training data: JSONL or CSV in TRL's columns (prompt/completion/label, prompt/completion/reward, prompt/chosen/rejected, prompt/completion; *_ids for token ids; chat messages, or messages, rendered with the chat template).", showDefault: false);
         Add<string>("--eval-data", "Held-out data file (same columns).", showDefault: false);
         Add<double?>("--eval-fraction", "Hold out this fraction of the prompts instead (seeded).", showDefault: false);
         Add<string>("--out", "Run directory to create.", showDefault: false);
