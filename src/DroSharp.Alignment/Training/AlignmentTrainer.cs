@@ -439,6 +439,8 @@ public sealed class AlignmentTrainer : IDisposable
                 string src = Path.Combine(_o.Model, name), dst = Path.Combine(tmp, name);
                 if (File.Exists(src) && !File.Exists(dst)) File.Copy(src, dst);
             }
+            // The template the run rendered its conversations with wins over the model's, as in transformers' loading order.
+            if (_o.ChatTemplate is string template && File.Exists(template)) File.Copy(template, Path.Combine(tmp, "chat_template.jinja"), overwrite: true);
             _value?.Save(Path.Combine(tmp, "value"));
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
             Directory.Move(tmp, final);
