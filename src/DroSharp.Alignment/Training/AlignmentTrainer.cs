@@ -137,6 +137,8 @@ public sealed class AlignmentTrainer : IDisposable
         var progress = new ProgressReporter(_log, ReferenceEquals(_log, Console.Error) && !Console.IsErrorRedirected, step, totalSteps);
         string? lastCheckpoint = _run.Checkpoints().LastOrDefault().Directory;
         IReadOnlyDictionary<string, double> lastMetrics = new Dictionary<string, double>();
+        var reduceClock = new Stopwatch(); // time in the cross-process reduction since the last log line
+        int reduceSteps = 0;
         string Save() => lastCheckpoint = SaveCheckpoint(step, sampler, tokensSeen, elapsedBefore + clock.Elapsed.TotalSeconds, window.ToCheckpoint());
 
         while (step < totalSteps)
@@ -169,7 +171,10 @@ public sealed class AlignmentTrainer : IDisposable
                 }
             // 5: reduce, clip, step.
             double loss;
+            reduceClock.Start();
             (loss, stepTokens, stepMetrics) = ReduceGradientsAndTotals(stepLoss, stepTokens, stepMetrics);
+            reduceClock.Stop();
+            reduceSteps++;
             double policyNorm = Clip(_policy.Parameters.Trainable);
             double valueNorm = _value is null ? 0 : Clip(_value.Parameters.Trainable);
             if (!double.IsFinite(loss) || !double.IsFinite(policyNorm) || !double.IsFinite(valueNorm))
@@ -195,6 +200,10 @@ public sealed class AlignmentTrainer : IDisposable
             if (logStep)
             {
                 var line = window.Flush();
+                // Under MPI: seconds per step in the cross-process sums (rank 0's clock, this window; includes waiting for the slowest rank).
+                if (_group.WorldSize > 1) line["allreduce_s"] = reduceClock.Elapsed.TotalSeconds / reduceSteps;
+                reduceClock.Reset();
+                reduceSteps = 0;
                 line["learning_rate"] = lr;
                 line["grad_norm"] = policyNorm;
                 line["epoch"] = sampler.Epoch + (double)sampler.Position / units;
