@@ -30,11 +30,13 @@ public sealed class MpiTrainTests : IDisposable
     /// micro-batches of 4: weights, value network, optimiser states, reference log-probs and every
     /// training metric, after 20 steps. (The rank-ordered all-reduce sums g₀ + g₁; the trainer forms
     /// each micro-batch's gradient whole and adds it once, so one process sums g₀ + g₁ too.)
-    /// Evaluation is sharded over the ranks, so eval metrics agree to rounding only.
+    /// Evaluation is sharded over the ranks, so eval metrics agree to rounding only. RPO scores every
+    /// row with the reference before the first step: its batches are shared out among the ranks.
     /// </summary>
     [MpiTheory]
     [InlineData("llama-tiny", "dro-v")]
     [InlineData("llama-tiny", "kto")]
+    [InlineData("llama-tiny", "rpo")]
     [InlineData("t5-tiny", "dro-v")]
     public void TwoRanksMakeTheSameBitsAsOneProcessWithTwoMicroBatches(string preset, string algo)
     {
