@@ -2,6 +2,7 @@ using System.CommandLine;
 using DroSharp.Alignment.Data;
 using DroSharp.Alignment.Training;
 using DroSharp.Cli.Commands;
+using DroSharp.Distributed;
 using DroSharp.Models.Checkpoints;
 
 namespace DroSharp.Cli;
@@ -30,7 +31,7 @@ public static class Program
 
     /// <summary>Bad input, bad options, missing files: one line, no stack trace.</summary>
     internal static bool IsUserError(Exception e) => e is UserErrorException or TrainingException or DataFormatException
-        or CheckpointFormatException or FileNotFoundException or DirectoryNotFoundException;
+        or CheckpointFormatException or FileNotFoundException or DirectoryNotFoundException or MpiException;
 
     public static RootCommand BuildRoot()
     {

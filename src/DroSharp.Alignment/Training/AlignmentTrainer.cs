@@ -43,6 +43,8 @@ public sealed class AlignmentTrainer : IDisposable
     private readonly IAlignmentObjective _objective;
     private readonly ObjectiveRequirements _needs;
     private readonly IGradientReducer _reducer;
+    private readonly DataParallelGroup _group;
+    private readonly int _accumulation; // micro-batches per process per step
 
     private IPolicyModel _policy = null!;
     private IValueModel? _value;
@@ -51,6 +53,7 @@ public sealed class AlignmentTrainer : IDisposable
     private Optimizer? _valueOpt;
     private TrainingSet _train = null!, _eval = null!;
     private MicroBatchRunner _runner = null!;
+    private GradientAccumulator? _accumulator;
 
     /// <param name="encoder">Encodes text columns (null when the data gives token ids).</param>
     public AlignmentTrainer(TrainingOptions options, ITextEncoder? encoder, TextWriter log, IGradientReducer? reducer = null)
@@ -64,6 +67,8 @@ public sealed class AlignmentTrainer : IDisposable
         _encoderFor = encoderFor;
         _log = log;
         _reducer = reducer ?? LocalGradientReducer.Instance;
+        _group = new DataParallelGroup(_reducer);
+        _accumulation = options.MicroBatchesPerProcess(_reducer.WorldSize);
         _run = new RunDirectory(options.Out);
         _objective = ObjectiveFactory.Create(options.Algo, options.ObjectiveOptions());
         _needs = _objective.Requirements;
@@ -79,7 +84,7 @@ public sealed class AlignmentTrainer : IDisposable
     /// <summary>Raised after every optimiser step with the step number (tests use it to interrupt a run).</summary>
     public event Action<long>? StepCompleted;
 
-    private bool WritesFiles => _reducer.Rank == 0;
+    private bool WritesFiles => _group.WritesFiles;
 
     /// <summary>
     /// Matrix-product FLOPs of this process's last optimiser step (forward and backward of the policy
@@ -94,14 +99,17 @@ public sealed class AlignmentTrainer : IDisposable
         StartRunDirectory(resume);
         LoadModels();
         LoadData();
-        PrepareReference();
+        string? referenceHash = _needs.NeedsReference ? ModelDirectoryHash.Compute(_o.Ref ?? _o.Model) : null;
+        RequireRanksAgree("options, data and models", referenceHash, resumedStep: null);
+        PrepareReference(referenceHash);
         _runner = new MicroBatchRunner(_policy, _value, _objective, _reference, _o.LengthNormalize);
         if (_needs.NeedsSeveralResponsesPerPrompt) ComputePartitionValues();
         _policyOpt = MakeOptimizer(_policy.Parameters.Trainable);
         if (_value is not null) _valueOpt = MakeOptimizer(_value.Parameters.Trainable);
+        _accumulator = new GradientAccumulator([.. _policy.Parameters.Trainable, .. _value?.Parameters.Trainable ?? []]);
 
         int units = _train.UnitCount;
-        int perStep = _o.BatchSize * _o.GradientAccumulation * _reducer.WorldSize;
+        int perStep = _o.BatchSize * _accumulation * _group.WorldSize;
         if (units < _o.BatchSize)
             throw new TrainingException($"{_o.Data}: {units} training {(_train.Paired ? "pairs" : "examples")} is fewer than one micro-batch (--batch-size {_o.BatchSize})");
         long totalSteps = _o.MaxSteps ?? Math.Max(1, (long)Math.Ceiling(_o.Epochs * units / perStep));
@@ -116,10 +124,12 @@ public sealed class AlignmentTrainer : IDisposable
         var window = new MetricsWindow();
         if (resume)
         {
-            var cps = _run.Checkpoints();
-            if (cps.Count == 0) throw new TrainingException($"{_run.Path} has no complete checkpoint to resume from");
-            var (cpStep, cpDir) = cps[^1];
+            var (cpStep, cpDir) = CheckpointToResume();
             var st = TrainingCheckpoint.Load(cpDir, _policy.Parameters, _value?.Parameters, _policyOpt, _valueOpt);
+            if (st.Processes != _group.WorldSize && _o.GlobalBatchSize is null)
+                throw new TrainingException($"{cpDir} was written by a run on {st.Processes} process(es) with {_accumulation} micro-batch(es) of {_o.BatchSize} each per step; " +
+                                            $"resume it on {st.Processes} (mpirun -np {st.Processes}), or start runs with --global-batch-size to be free to change the number of processes");
+            RequireRanksAgree("checkpoint", referenceHash, cpStep);
             (step, tokensSeen, elapsedBefore) = (st.Step, st.TokensSeen, st.ElapsedSeconds);
             sampler = EpochSampler.Restore(st.Sampler, units, _o.BatchSize);
             window = MetricsWindow.From(st.Window);
@@ -133,15 +143,17 @@ public sealed class AlignmentTrainer : IDisposable
         var progress = new ProgressReporter(_log, ReferenceEquals(_log, Console.Error) && !Console.IsErrorRedirected, step, totalSteps);
         string? lastCheckpoint = _run.Checkpoints().LastOrDefault().Directory;
         IReadOnlyDictionary<string, double> lastMetrics = new Dictionary<string, double>();
+        var reduceClock = new Stopwatch(); // time in the cross-process reduction since the last log line
+        int reduceSteps = 0;
         string Save() => lastCheckpoint = SaveCheckpoint(step, sampler, tokensSeen, elapsedBefore + clock.Elapsed.TotalSeconds, window.ToCheckpoint());
 
         while (step < totalSteps)
         {
-            if (cancel.IsCancellationRequested)
+            if (_group.AnyRank(cancel.IsCancellationRequested))
             {
                 progress.Break();
                 Save();
-                _log.WriteLine($"interrupted at step {step}: saved {lastCheckpoint}; continue with: dro train --resume {_o.Out}");
+                _log.WriteLine($"interrupted at step {step}: saved {lastCheckpoint}; continue with: {(_group.WorldSize > 1 ? $"mpirun -np {_group.WorldSize} " : "")}dro train --resume {_o.Out}");
                 return new TrainingResult(step, totalSteps, true, null, lastCheckpoint, lastMetrics, elapsedBefore + clock.Elapsed.TotalSeconds);
             }
 
@@ -151,13 +163,15 @@ public sealed class AlignmentTrainer : IDisposable
             double stepLoss = 0;
             long stepTokens = 0;
             double stepFlops = 0;
-            int microBatches = _o.GradientAccumulation * _reducer.WorldSize;
-            for (int micro = 0; micro < _o.GradientAccumulation; micro++)
-                for (int rank = 0; rank < _reducer.WorldSize; rank++)
+            int microBatches = _accumulation * _group.WorldSize;
+            for (int micro = 0; micro < _accumulation; micro++)
+                for (int rank = 0; rank < _group.WorldSize; rank++)
                 {
                     var batch = sampler.Next(); // every process draws every batch, so samplers stay in step
-                    if (rank != _reducer.Rank) continue;
+                    if (rank != _group.Rank) continue;
+                    _accumulator.Begin(micro);
                     var r = _runner.Run(_train, train: true, batch.Indices, 1.0 / microBatches, tape);
+                    _accumulator.End(micro);
                     stepMetrics.Merge(r.Metrics);
                     stepLoss += r.Loss / microBatches;
                     stepTokens += r.Tokens;
@@ -166,7 +180,10 @@ public sealed class AlignmentTrainer : IDisposable
             LastStepMatmulFlops = stepFlops;
             // 5: reduce, clip, step.
             double loss;
-            (loss, stepTokens) = ReduceGradientsAndTotals(stepLoss, stepTokens);
+            reduceClock.Start();
+            (loss, stepTokens, stepMetrics) = ReduceGradientsAndTotals(stepLoss, stepTokens, stepMetrics);
+            reduceClock.Stop();
+            reduceSteps++;
             double policyNorm = Clip(_policy.Parameters.Trainable);
             double valueNorm = _value is null ? 0 : Clip(_value.Parameters.Trainable);
             if (!double.IsFinite(loss) || !double.IsFinite(policyNorm) || !double.IsFinite(valueNorm))
@@ -192,6 +209,10 @@ public sealed class AlignmentTrainer : IDisposable
             if (logStep)
             {
                 var line = window.Flush();
+                // Under MPI: seconds per step in the cross-process sums (rank 0's clock, this window; includes waiting for the slowest rank).
+                if (_group.WorldSize > 1) line["allreduce_s"] = reduceClock.Elapsed.TotalSeconds / reduceSteps;
+                reduceClock.Reset();
+                reduceSteps = 0;
                 line["learning_rate"] = lr;
                 line["grad_norm"] = policyNorm;
                 line["epoch"] = sampler.Epoch + (double)sampler.Position / units;
@@ -309,19 +330,19 @@ public sealed class AlignmentTrainer : IDisposable
         }
     }
 
-    private void PrepareReference()
+    private void PrepareReference(string? referenceHash)
     {
-        if (!_needs.NeedsReference) return;
+        if (referenceHash is null) return;
         string refDir = _o.Ref ?? _o.Model;
-        _reference = new ReferenceLogProbs(_run.ReferenceCacheFile, ModelDirectoryHash.Compute(refDir), _train, _eval,
+        _reference = new ReferenceLogProbs(_run.ReferenceCacheFile, referenceHash, _train, _eval,
             () => ModelFamilies.LoadPolicy(refDir), _o.BatchSize, _o.LengthNormalize, _o.PrecomputeReference,
             keepModel: _needs.NeedsMismatchedLogProbs);
-        int cached = _reference.TryLoad();
+        int cached = _reference.LoadShared(_group);
         if (cached > 0) _log.WriteLine($"reference log-probs: reusing {cached} cached values from {_run.ReferenceCacheFile}");
         // RPO's partition values need every reference log-prob before the first step.
         if (_o.PrecomputeReference || _needs.NeedsSeveralResponsesPerPrompt)
         {
-            _reference.ComputeAll(_log);
+            _reference.ComputeAll(_log, _group);
             if (WritesFiles) _reference.Save();
         }
     }
@@ -357,15 +378,57 @@ public sealed class AlignmentTrainer : IDisposable
 
     /// <summary>
     /// The gradient-reducer hook: sums the trainable gradients (already scaled by 1/(micro-batches ×
-    /// processes)) and the step's loss and token count across processes. In one process it changes nothing.
+    /// processes)), the step's loss, token count and metrics across processes, and shares the
+    /// reference log-probs each process computed. In one process it changes nothing.
     /// </summary>
-    private (double Loss, long Tokens) ReduceGradientsAndTotals(double loss, long tokens)
+    private (double Loss, long Tokens, ObjectiveMetrics Metrics) ReduceGradientsAndTotals(double loss, long tokens, ObjectiveMetrics metrics)
     {
-        if (_reducer.WorldSize == 1) return (loss, tokens);
-        _reducer.AllReduceGradients([.. _policy.Parameters.Trainable, .. _value?.Parameters.Trainable ?? []]);
-        Span<double> totals = [loss, tokens];
-        _reducer.SumInPlace(totals);
-        return (totals[0], (long)totals[1]);
+        _reference?.Share(_group); // one process: forgets which values were new
+        if (_group.WorldSize == 1) return (loss, tokens, metrics);
+        _group.SumGradients([.. _policy.Parameters.Trainable, .. _value?.Parameters.Trainable ?? []]);
+        return _group.SumTotals(loss, tokens, metrics);
+    }
+
+    /// <summary>
+    /// The newest complete checkpoint, as rank 0 sees it: every rank loads that one (the run directory
+    /// must be on a filesystem every process can read).
+    /// </summary>
+    private (long Step, string Directory) CheckpointToResume()
+    {
+        Span<double> step = [-1];
+        if (WritesFiles)
+        {
+            var cps = _run.Checkpoints();
+            if (cps.Count == 0) throw new TrainingException($"{_run.Path} has no complete checkpoint to resume from");
+            step[0] = cps[^1].Step;
+        }
+        _group.BroadcastFromRankZero(step);
+        string dir = _run.CheckpointDirectory((long)step[0]);
+        if (!File.Exists(Path.Combine(dir, TrainingCheckpoint.StateFileName)))
+            throw new TrainingException($"rank {_group.Rank} of {_group.WorldSize} cannot read {dir}, the checkpoint rank 0 resumes from: " +
+                                        "every process reads the run directory, so --out must be on a filesystem all machines share (or copied to the same path on each)");
+        return ((long)step[0], dir);
+    }
+
+    /// <summary>
+    /// Under several processes: stops the job unless every rank has the same options, data and
+    /// weights (and, after a resume, the same checkpoint) as rank 0. Nothing to check in one process.
+    /// </summary>
+    private void RequireRanksAgree(string what, string? referenceHash, long? resumedStep)
+    {
+        if (_group.WorldSize == 1) return;
+        var facts = new List<(string, string)>
+        {
+            ("options", (_o with { Out = Path.GetFullPath(_o.Out) }).ToJson()),
+            ("training data (token ids)", _train.Fingerprint()),
+            ("evaluation data (token ids)", _eval.Fingerprint()),
+            ("policy weights", DataParallelGroup.ParameterDigest(_policy.Parameters.All)),
+            ("value weights", _value is null ? "" : DataParallelGroup.ParameterDigest(_value.Parameters.All)),
+            ("reference model files", referenceHash ?? ""),
+        };
+        if (resumedStep is { } step) facts.Add(("checkpoint step", step.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        _group.RequireAgreement(facts, $"every process must read the same {what}; " +
+                                       "give every machine the same --model, --ref, --data and run directory (a shared filesystem, or copies at the same paths)");
     }
 
     private double Clip(IReadOnlyList<Tensor> parameters) => _o.MaxGradNorm > 0
@@ -385,13 +448,19 @@ public sealed class AlignmentTrainer : IDisposable
         for (int s = 0; s < units; s += _o.BatchSize) chunks.Add(Enumerable.Range(s, Math.Min(_o.BatchSize, units - s)).ToArray());
         // A last chunk below the objective's minimum joins the one before it.
         if (chunks.Count > 1 && chunks[^1].Length < _needs.MinimumBatchSize) { chunks[^2] = [.. chunks[^2], .. chunks[^1]]; chunks.RemoveAt(chunks.Count - 1); }
-        foreach (var chunk in chunks)
+        // With several processes, chunk c is evaluated by rank c mod N and the sums are reduced.
+        for (int c = 0; c < chunks.Count; c++)
         {
-            var r = _runner.Run(_eval, train: false, chunk, 1.0, tape);
+            if (c % _group.WorldSize != _group.Rank) continue;
+            var r = _runner.Run(_eval, train: false, chunks[c], 1.0, tape);
             metrics.Merge(r.Metrics);
             loss += r.Loss;
             batches++;
         }
+        _reference?.Share(_group);
+        long allBatches;
+        (loss, allBatches, metrics) = _group.SumTotals(loss, batches, metrics);
+        batches = (int)allBatches;
         var d = new SortedDictionary<string, double>(StringComparer.Ordinal);
         foreach (var (k, val) in metrics.ToDictionary()) d["eval_" + k] = val;
         d["eval_loss"] = loss / batches;
@@ -412,7 +481,7 @@ public sealed class AlignmentTrainer : IDisposable
         string dir = _run.CheckpointDirectory(step);
         if (!WritesFiles) return dir;
         _reference?.Save();
-        TrainingCheckpoint.Save(dir, new TrainingCheckpoint.TrainerState(step, sampler.GetState(), tokens, elapsed, window),
+        TrainingCheckpoint.Save(dir, new TrainingCheckpoint.TrainerState(step, sampler.GetState(), tokens, elapsed, window, _group.WorldSize),
             _policy, _value, _policyOpt, _valueOpt);
         if (_o.SaveTotalLimit > 0)
         {
@@ -455,6 +524,7 @@ public sealed class AlignmentTrainer : IDisposable
     {
         _policyOpt?.Dispose();
         _valueOpt?.Dispose();
+        _accumulator?.Dispose();
         _policy?.Dispose();
         _value?.Dispose();
         _reference?.Dispose();

@@ -28,6 +28,8 @@ internal sealed class ReferenceLogProbs : IDisposable
     private readonly bool _keepModel;
     private IPolicyModel? _model;
     private bool _dirty;
+    // (split, row) of the values this process scored since the last Share, in scoring order.
+    private readonly List<(int Split, int Row)> _fresh = new();
 
     /// <param name="modelHash">The reference model directory's <see cref="ModelDirectoryHash"/>.</param>
     /// <param name="load">Loads the reference model the first time it is needed (owned by this object).</param>
@@ -60,18 +62,68 @@ internal sealed class ReferenceLogProbs : IDisposable
         return rows.Select(i => values[i]).ToArray();
     }
 
-    /// <summary>Scores every unknown row now, in row order, <c>max(batch, 16)</c> at a time.</summary>
-    public void ComputeAll(TextWriter log)
+    /// <summary>
+    /// Scores every unknown row now, in row order, <c>max(batch, 16)</c> at a time. With several
+    /// ranks, chunk c of those batches is scored by rank c mod N and the values are then shared, so
+    /// every rank ends with the same values as one process would (the batches are the same).
+    /// </summary>
+    public void ComputeAll(TextWriter log, DataParallelGroup group)
     {
         var clock = Stopwatch.StartNew();
-        int n = 0;
+        int n = 0, chunk = Math.Max(_batchSize, 16);
         for (int s = 0; s < 2; s++)
         {
             var missing = Enumerable.Range(0, _values[s].Length).Where(i => !double.IsFinite(_values[s][i])).ToArray();
-            if (missing.Length > 0) Score(s, missing, Math.Max(_batchSize, 16));
+            for (int c = 0, start = 0; start < missing.Length; c++, start += chunk)
+                if (c % group.WorldSize == group.Rank) Score(s, missing[start..Math.Min(missing.Length, start + chunk)], chunk);
             n += missing.Length;
         }
+        Share(group);
         if (n > 0) log.WriteLine($"reference log-probs: {n} sequences in {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    /// <summary>
+    /// Collective: hands the values each rank scored since the last call to every rank, so that all
+    /// ranks hold the same table (and rank 0's cache file holds every rank's rows). A row scored by
+    /// several ranks in the same step (possible only when a step spans two epochs) takes the lowest
+    /// rank's value on every rank. Without peers it only forgets what was fresh.
+    /// </summary>
+    public void Share(DataParallelGroup group)
+    {
+        if (group.WorldSize == 1) { _fresh.Clear(); return; }
+        var mine = new double[3 * _fresh.Count];
+        for (int k = 0; k < _fresh.Count; k++)
+        {
+            var (s, i) = _fresh[k];
+            (mine[3 * k], mine[3 * k + 1], mine[3 * k + 2]) = (s, i, _values[s][i]);
+        }
+        _fresh.Clear();
+        var taken = new HashSet<(int, int)>();
+        foreach (var entries in group.AllGather(mine))
+            for (int k = 0; k + 2 < entries.Length; k += 3)
+            {
+                int s = (int)entries[k], i = (int)entries[k + 1];
+                if (!taken.Add((s, i))) continue;
+                _values[s][i] = entries[k + 2];
+                _dirty = true;
+            }
+    }
+
+    /// <summary>
+    /// Collective: rank 0 reads the run's cache (<see cref="TryLoad"/>) and every rank receives its
+    /// table, so the other ranks need not see the file. Returns how many values are known.
+    /// </summary>
+    public int LoadShared(DataParallelGroup group)
+    {
+        if (group.WorldSize == 1) return TryLoad();
+        if (group.WritesFiles) TryLoad();
+        var all = new double[_values[0].Length + _values[1].Length];
+        _values[0].CopyTo(all, 0);
+        _values[1].CopyTo(all, _values[0].Length);
+        group.BroadcastFromRankZero(all);
+        all.AsSpan(0, _values[0].Length).CopyTo(_values[0]);
+        all.AsSpan(_values[0].Length).CopyTo(_values[1]);
+        return _values.Sum(v => v.Count(double.IsFinite));
     }
 
     private void Score(int split, int[] rows, int batchSize)
@@ -79,7 +131,11 @@ internal sealed class ReferenceLogProbs : IDisposable
         var set = _sets[split];
         var lp = Model.ScoreSequences(rows.Select(i => set.Rows[i].Prompt).ToArray(), rows.Select(i => set.Rows[i].Completion).ToArray(),
             batchSize, _lengthNormalize);
-        for (int k = 0; k < rows.Length; k++) _values[split][rows[k]] = (float)lp[k];
+        for (int k = 0; k < rows.Length; k++)
+        {
+            _values[split][rows[k]] = (float)lp[k];
+            _fresh.Add((split, rows[k]));
+        }
         _dirty = true;
         ReleaseModelWhenComplete();
     }

@@ -22,8 +22,11 @@ public static class TrainingCheckpoint
     private const string PolicyOptimizerFile = "optimizer.policy.safetensors";
     private const string ValueOptimizerFile = "optimizer.value.safetensors";
 
-    /// <summary>What the trainer needs besides weights and optimiser states to continue exactly.</summary>
-    public sealed record TrainerState(long Step, SamplerState Sampler, long TokensSeen, double ElapsedSeconds, LogWindow Window);
+    /// <summary>
+    /// What the trainer needs besides weights and optimiser states to continue exactly.
+    /// <paramref name="Processes"/>: the data-parallel processes that wrote it (1 when absent).
+    /// </summary>
+    public sealed record TrainerState(long Step, SamplerState Sampler, long TokensSeen, double ElapsedSeconds, LogWindow Window, int Processes = 1);
 
     /// <summary>The metrics accumulated since the last logging step, so a resumed run logs the same averages.</summary>
     public sealed record LogWindow(SortedDictionary<string, double[]> Metrics, double LossSum, int Steps, long Tokens);
@@ -47,6 +50,7 @@ public static class TrainingCheckpoint
                 ["elapsed_seconds"] = state.ElapsedSeconds,
                 ["sampler"] = JsonDocument.Parse(state.Sampler.ToJson()).RootElement,
                 ["log_window"] = state.Window,
+                ["processes"] = state.Processes,
             }, new JsonSerializerOptions { WriteIndented = true });
             RunDirectory.WriteTextAtomic(Path.Combine(tmp, StateFileName), json);
             if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
@@ -71,7 +75,8 @@ public static class TrainingCheckpoint
         {
             return new TrainerState(root.GetProperty("step").GetInt64(), SamplerState.FromJson(root.GetProperty("sampler").GetRawText()),
                 root.GetProperty("tokens_seen").GetInt64(), root.GetProperty("elapsed_seconds").GetDouble(),
-                JsonSerializer.Deserialize<LogWindow>(root.GetProperty("log_window").GetRawText())!);
+                JsonSerializer.Deserialize<LogWindow>(root.GetProperty("log_window").GetRawText())!,
+                root.TryGetProperty("processes", out var processes) ? processes.GetInt32() : 1);
         }
         catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or JsonException)
         {

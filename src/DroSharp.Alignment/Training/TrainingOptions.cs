@@ -30,6 +30,12 @@ public sealed record TrainingOptions
     [JsonPropertyName("weight_decay")] public double WeightDecay { get; init; }
     [JsonPropertyName("batch_size")] public int BatchSize { get; init; } = 8;
     [JsonPropertyName("grad_accum")] public int GradientAccumulation { get; init; } = 1;
+    /// <summary>
+    /// Examples (pairs for DPO) per optimiser step over all processes; when set, each process runs
+    /// <see cref="MicroBatchesPerProcess"/> micro-batches (instead of <see cref="GradientAccumulation"/>),
+    /// so the same run.json trains alike on any number of processes that divides it.
+    /// </summary>
+    [JsonPropertyName("global_batch_size")] public int? GlobalBatchSize { get; init; }
     /// <summary>Optimiser steps; when null, <see cref="Epochs"/> passes over the data decide.</summary>
     [JsonPropertyName("max_steps")] public int? MaxSteps { get; init; }
     [JsonPropertyName("epochs")] public double Epochs { get; init; } = 1;
@@ -100,6 +106,22 @@ public sealed record TrainingOptions
         return obj.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
     }
 
+    /// <summary>
+    /// Micro-batches each of <paramref name="processes"/> data-parallel processes runs per optimiser
+    /// step: <see cref="GradientAccumulation"/>, or <see cref="GlobalBatchSize"/> / (<see cref="BatchSize"/>
+    /// × processes), which must be a whole number (a user error otherwise).
+    /// </summary>
+    public int MicroBatchesPerProcess(int processes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(processes, 1);
+        if (GlobalBatchSize is not { } global) return GradientAccumulation;
+        long perRound = (long)BatchSize * processes;
+        if (global % perRound != 0)
+            throw new TrainingException($"--global-batch-size {global} does not divide into {processes} process(es) × micro-batches of {BatchSize} (--batch-size): " +
+                                        $"use a global batch that is a multiple of {perRound}, or another number of processes");
+        return (int)(global / perRound);
+    }
+
     [JsonIgnore] public double EffectiveValueLearningRate => ValueLearningRate ?? LearningRate;
 
     [JsonIgnore] public DroValueMode ValueMode => Value switch
@@ -138,6 +160,12 @@ public sealed record TrainingOptions
         if (!(WeightDecay >= 0)) throw new TrainingException($"--weight-decay must be ≥ 0, not {WeightDecay}");
         if (BatchSize < 1) throw new TrainingException($"--batch-size must be at least 1, not {BatchSize}");
         if (GradientAccumulation < 1) throw new TrainingException($"--grad-accum must be at least 1, not {GradientAccumulation}");
+        if (GlobalBatchSize is { } global)
+        {
+            if (GradientAccumulation != 1) throw new TrainingException("give --global-batch-size or --grad-accum, not both (the global batch decides the micro-batches per process)");
+            if (global < 1 || global % BatchSize != 0)
+                throw new TrainingException($"--global-batch-size must be a positive multiple of --batch-size {BatchSize}, not {global}");
+        }
         if (MaxSteps is < 1) throw new TrainingException($"--max-steps must be at least 1, not {MaxSteps}");
         if (!(Epochs > 0)) throw new TrainingException($"--epochs must be positive, not {Epochs}");
         if (WarmupSteps < 0) throw new TrainingException($"--warmup-steps must be ≥ 0, not {WarmupSteps}");

@@ -44,8 +44,9 @@ public static class TrainCommand
         Add<double?>("--value-lr", "Value network learning rate.", "--lr");
         Add<string>("--optimizer", "adamw or adafactor (HF Adafactor with decay rate −0.8, no parameter scaling).", Defaults.Optimizer);
         Add<double>("--weight-decay", "Decoupled weight decay.", Defaults.WeightDecay);
-        Add<int>("--batch-size", "Micro-batch size (examples; pairs for DPO).", Defaults.BatchSize);
-        Add<int>("--grad-accum", "Micro-batches per optimiser step.", Defaults.GradientAccumulation);
+        Add<int>("--batch-size", "Micro-batch size of each process (examples; pairs for DPO).", Defaults.BatchSize);
+        Add<int>("--grad-accum", "Micro-batches per optimiser step in each process.", Defaults.GradientAccumulation);
+        Add<int?>("--global-batch-size", "Examples per optimiser step over all MPI processes, instead of --grad-accum: each of N processes runs global/(batch-size·N) micro-batches (must divide).", showDefault: false);
         Add<int?>("--max-steps", "Optimiser steps (overrides --epochs).", showDefault: false);
         Add<double>("--epochs", "Passes over the training data.", Defaults.Epochs);
         Add<int>("--warmup-steps", "Linear warmup steps.", Defaults.WarmupSteps);
@@ -108,16 +109,22 @@ public static class TrainCommand
             Console.CancelKeyPress += onCancel;
             try
             {
-                var tokenizer = ModelDirectory.LoadTokenizer(options.Model);
-                var chatTemplate = ChatTemplateOptions.Load(options.Model, options.ChatTemplate);
-                using var trainer = new AlignmentTrainer(options,
-                    policy => ModelDirectory.Encoder(tokenizer, policy.Tokens, chatTemplate, options.ChatTemplateVariables()), Console.Error);
-                var result = trainer.Train(resumeDir is not null, cts.Token);
-                if (result.Interrupted) return 130;
-                Console.WriteLine($"done: {result.Steps} steps in {result.ElapsedSeconds:F1} s; model in {result.FinalDirectory}");
-                foreach (var (k, v) in result.LastMetrics.Where(kv => kv.Key is "loss" or "eval_loss" or "residual/mean" or "value/mean" or "kl" or "rewards/margins"))
-                    Console.WriteLine($"  {k} {v.ToString("G5", CultureInfo.InvariantCulture)}");
-                return 0;
+                // One process, or one rank of `mpirun -np N dro train …` (rank 0 alone logs and writes the run).
+                return DataParallelRun.Run(cts, reducer =>
+                {
+                    var tokenizer = ModelDirectory.LoadTokenizer(options.Model);
+                    var chatTemplate = ChatTemplateOptions.Load(options.Model, options.ChatTemplate);
+                    var log = reducer.Rank == 0 ? Console.Error : TextWriter.Null;
+                    using var trainer = new AlignmentTrainer(options,
+                        policy => ModelDirectory.Encoder(tokenizer, policy.Tokens, chatTemplate, options.ChatTemplateVariables()), log, reducer);
+                    var result = trainer.Train(resumeDir is not null, cts.Token);
+                    if (result.Interrupted) return DataParallelRun.InterruptedExitCode;
+                    if (reducer.Rank != 0) return 0;
+                    Console.WriteLine($"done: {result.Steps} steps in {result.ElapsedSeconds:F1} s; model in {result.FinalDirectory}");
+                    foreach (var (k, v) in result.LastMetrics.Where(kv => kv.Key is "loss" or "eval_loss" or "residual/mean" or "value/mean" or "kl" or "rewards/margins"))
+                        Console.WriteLine($"  {k} {v.ToString("G5", CultureInfo.InvariantCulture)}");
+                    return 0;
+                });
             }
             finally
             {
