@@ -171,3 +171,22 @@ public class TrainingTests
         }
     }
 }
+
+public sealed class DecoderConventionsTests
+{
+    [Fact]
+    public void DecoderConventionsPutBosInFrontAndAppendNothing()
+    {
+        var texts = new[] { "the cat sat", "the dog sat", "the cat ran" };
+        var tok = DroSharp.Text.Training.TokenizerTrainer.TrainWordLevel(texts, 50, minFrequency: 1,
+            conventions: DroSharp.Text.Training.TokenizerConventions.Decoder);
+        Assert.Equal(3, tok.BosId);
+        Assert.Equal(1, tok.EosId);
+        var ids = tok.EncodeIds("the cat", addSpecialTokens: true);
+        Assert.Equal(tok.BosId, ids[0]);
+        Assert.DoesNotContain(tok.EosId!.Value, ids);
+        Assert.Equal(ids[1..], tok.EncodeIds("the cat", addSpecialTokens: false));
+        var reloaded = DroSharp.Text.Tokenizer.FromJson(tok.ToJson());
+        Assert.Equal(ids, reloaded.EncodeIds("the cat"));
+    }
+}

@@ -42,7 +42,15 @@ public static class TokenizerTrainCommand
             Description = "Extra special tokens, comma-separated, e.g. \"<|im_start|>,<|im_end|>\" for a chat template: ids 3, 4, … after <unk>, matched whole in the text, never split.",
         };
 
-        var cmd = new Command("train", "Train a tokenizer with T5's conventions (pad 0 = decoder start, eos </s> 1 appended, unk 2) and write tokenizer.json.");
+        var conventions = new Option<string>("--for")
+        {
+            Description = "The model family's conventions: t5 (</s> appended to every text) or decoder (<s> = 3 in front of every text, as Llama's tokenizer; completions end with </s> in training).",
+            DefaultValueFactory = _ => "t5",
+        };
+        conventions.AcceptOnlyFromAmong("t5", "decoder");
+
+        var cmd = new Command("train", "Train a tokenizer (pad <pad> 0, eos </s> 1, unk <unk> 2; with --for decoder also bos <s> 3) and write tokenizer.json.");
+        cmd.Options.Add(conventions);
         cmd.Options.Add(type);
         cmd.Options.Add(vocabSize);
         cmd.Options.Add(data);
@@ -65,7 +73,8 @@ public static class TokenizerTrainCommand
             if (kind == "wordlevel" && size < 4) throw new UserErrorException($"--vocab-size {size}: a word-level vocabulary needs at least 4");
             if (lower && kind != "wordlevel") throw new UserErrorException("--lowercase applies to --type wordlevel only");
             var extra = (parse.GetValue(specialTokens) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            var repeated = extra.Concat([TokenizerTrainer.Pad, TokenizerTrainer.Eos, TokenizerTrainer.Unk]).GroupBy(t => t, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+            var style = parse.GetValue(conventions) == "decoder" ? TokenizerConventions.Decoder : TokenizerConventions.T5;
+            var repeated = extra.Concat([TokenizerTrainer.Pad, TokenizerTrainer.Eos, TokenizerTrainer.Unk, .. style == TokenizerConventions.Decoder ? [TokenizerTrainer.Bos] : Array.Empty<string>()]).GroupBy(t => t, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
             if (repeated is not null) throw new UserErrorException($"--special-tokens: \"{repeated.Key}\" appears twice (or is one of <pad>, </s>, <unk>, which are always there)");
             if (kind == "bpe" && size < 259 + extra.Length) throw new UserErrorException($"--vocab-size {size}: byte-level BPE with {extra.Length} extra special tokens needs at least {259 + extra.Length}");
             if (kind == "wordlevel" && size < 4 + extra.Length) throw new UserErrorException($"--vocab-size {size}: a word-level vocabulary with {extra.Length} extra special tokens needs at least {4 + extra.Length}");
@@ -83,8 +92,8 @@ public static class TokenizerTrainCommand
 
             var watch = Stopwatch.StartNew();
             Tokenizer tokenizer = kind == "bpe"
-                ? TokenizerTrainer.TrainByteLevelBpe(texts, size, minFreq, extra)
-                : TokenizerTrainer.TrainWordLevel(texts, size, minFreq, lower, extra);
+                ? TokenizerTrainer.TrainByteLevelBpe(texts, size, minFreq, extra, style)
+                : TokenizerTrainer.TrainWordLevel(texts, size, minFreq, lower, extra, style);
             double trainSeconds = watch.Elapsed.TotalSeconds;
             try
             {
@@ -96,7 +105,7 @@ public static class TokenizerTrainCommand
             }
             string specials = extra.Length == 0 ? "" : "; " + string.Join(", ", extra.Select(t => $"{t} {tokenizer.TokenToId(t)}"));
             Console.WriteLine($"trained {kind} tokenizer on {texts.Count} texts in {trainSeconds:F2} s: vocab size {tokenizer.VocabSize} " +
-                $"(requested {size}); pad {tokenizer.PadId}, eos {tokenizer.EosId}, unk {tokenizer.UnkId}{specials}; wrote {outFile.FullName}");
+                $"(requested {size}); pad {tokenizer.PadId}, eos {tokenizer.EosId}, unk {tokenizer.UnkId}{(tokenizer.BosId is int bos ? $", bos {bos}" : "")}{specials}; wrote {outFile.FullName}");
             return 0;
         });
         return cmd;

@@ -31,6 +31,16 @@ internal sealed class TemplateProcessor(
             special);
     }
 
+    /// <summary>The template <c>&lt;bos&gt; $A</c> (pair <c>&lt;bos&gt; $A &lt;bos&gt; $B</c>), as Llama tokenizers use: a decoder-only model's prompt starts with BOS.</summary>
+    public static TemplateProcessor PrependBos(string bos, int bosId)
+    {
+        var special = new Dictionary<string, TemplateSpecialToken> { [bos] = new(bos, [bosId], [bos]) };
+        return new TemplateProcessor(
+            [new(false, bos, 0), new(true, "A", 0)],
+            [new(false, bos, 0), new(true, "A", 0), new(false, bos, 1), new(true, "B", 1)],
+            special);
+    }
+
     public void ProcessSingle(List<int> ids, List<string> tokens, List<bool> special)
     {
         var outIds = new List<int>(ids.Count + 4);

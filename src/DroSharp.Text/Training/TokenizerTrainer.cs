@@ -16,7 +16,7 @@ namespace DroSharp.Text.Training;
 /// </summary>
 public static class TokenizerTrainer
 {
-    public const string Pad = "<pad>", Eos = "</s>", Unk = "<unk>";
+    public const string Pad = "<pad>", Eos = "</s>", Unk = "<unk>", Bos = "<s>";
     private static readonly string[] Specials = [Pad, Eos, Unk];
 
     /// <summary>
@@ -26,10 +26,10 @@ public static class TokenizerTrainer
     /// with spaces and closes them up before punctuation (WordPiece decoder's cleanup).
     /// </summary>
     public static Tokenizer TrainWordLevel(IEnumerable<string> texts, int vocabSize, int minFrequency = 2, bool lowercase = false,
-        IReadOnlyList<string>? extraSpecialTokens = null)
+        IReadOnlyList<string>? extraSpecialTokens = null, TokenizerConventions conventions = TokenizerConventions.T5)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        var specials = AllSpecials(extraSpecialTokens);
+        var specials = AllSpecials(extraSpecialTokens, conventions);
         if (vocabSize < specials.Count + 1)
             throw new ArgumentOutOfRangeException(nameof(vocabSize), $"a word-level vocabulary needs at least {specials.Count + 1} entries ({specials.Count} special tokens + 1 word)");
         INormalizer normalizer = lowercase
@@ -48,7 +48,7 @@ public static class TokenizerTrainer
             if (vocab.Count >= vocabSize) break;
             vocab.TryAdd(word, vocab.Count);
         }
-        return Assemble(new WordLevelModel(vocab, Unk), normalizer, preTokenizer, new WordPieceDecoder("##", cleanup: true), specials);
+        return Assemble(new WordLevelModel(vocab, Unk), normalizer, preTokenizer, new WordPieceDecoder("##", cleanup: true), specials, conventions);
     }
 
     /// <summary>
@@ -56,10 +56,11 @@ public static class TokenizerTrainer
     /// any text encodes without <c>&lt;unk&gt;</c> and decodes back exactly (up to NFC). The vocabulary is the 3
     /// special tokens, the 256 bytes and up to <c>vocabSize − 259</c> merges.
     /// </summary>
-    public static Tokenizer TrainByteLevelBpe(IEnumerable<string> texts, int vocabSize, int minFrequency = 2, IReadOnlyList<string>? extraSpecialTokens = null)
+    public static Tokenizer TrainByteLevelBpe(IEnumerable<string> texts, int vocabSize, int minFrequency = 2, IReadOnlyList<string>? extraSpecialTokens = null,
+        TokenizerConventions conventions = TokenizerConventions.T5)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        var specials = AllSpecials(extraSpecialTokens);
+        var specials = AllSpecials(extraSpecialTokens, conventions);
         int minimum = specials.Count + 256;
         if (vocabSize < minimum)
             throw new ArgumentOutOfRangeException(nameof(vocabSize), $"a byte-level BPE vocabulary needs at least {minimum} entries ({specials.Count} special tokens + 256 bytes)");
@@ -68,13 +69,17 @@ public static class TokenizerTrainer
         var counts = WordCounter.Count(texts, normalizer, preTokenizer);
         var (vocab, merges) = BpeTrainer.Train(counts, specials, ByteLevelAlphabet.Alphabet(), vocabSize, minFrequency);
         var model = new BpeModel(vocab, merges);
-        return Assemble(model, normalizer, preTokenizer, new ByteLevelDecoder(addPrefixSpace: true, trimOffsets: true, useRegex: true), specials);
+        return Assemble(model, normalizer, preTokenizer, new ByteLevelDecoder(addPrefixSpace: true, trimOffsets: true, useRegex: true), specials, conventions);
     }
 
-    /// <summary>&lt;pad&gt;, &lt;/s&gt;, &lt;unk&gt;, then the extra special tokens (non-empty, distinct, not one of the three).</summary>
-    private static List<string> AllSpecials(IReadOnlyList<string>? extra)
+    /// <summary>
+    /// &lt;pad&gt;, &lt;/s&gt;, &lt;unk&gt; (and &lt;s&gt; for a decoder-only model), then the extra special tokens
+    /// (non-empty, distinct, not one of those).
+    /// </summary>
+    private static List<string> AllSpecials(IReadOnlyList<string>? extra, TokenizerConventions conventions)
     {
         var all = new List<string>(Specials);
+        if (conventions == TokenizerConventions.Decoder) all.Add(Bos);
         foreach (var t in extra ?? [])
         {
             if (string.IsNullOrEmpty(t)) throw new ArgumentException("a special token must not be empty", nameof(extra));
@@ -84,9 +89,13 @@ public static class TokenizerTrainer
         return all;
     }
 
-    private static Tokenizer Assemble(ITokenizerModel model, INormalizer normalizer, IPreTokenizer preTokenizer, IDecoder decoder, IReadOnlyList<string> specials)
+    private static Tokenizer Assemble(ITokenizerModel model, INormalizer normalizer, IPreTokenizer preTokenizer, IDecoder decoder, IReadOnlyList<string> specials,
+        TokenizerConventions conventions)
     {
         var added = specials.Select(s => new AddedToken(model.TokenToId(s)!.Value, s, Normalized: false, Special: true)).ToList();
-        return new Tokenizer(model, normalizer, preTokenizer, TemplateProcessor.AppendEos(Eos, model.TokenToId(Eos)!.Value), decoder, added);
+        var processor = conventions == TokenizerConventions.Decoder
+            ? TemplateProcessor.PrependBos(Bos, model.TokenToId(Bos)!.Value)
+            : TemplateProcessor.AppendEos(Eos, model.TokenToId(Eos)!.Value);
+        return new Tokenizer(model, normalizer, preTokenizer, processor, decoder, added);
     }
 }
