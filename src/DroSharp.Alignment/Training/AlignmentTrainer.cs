@@ -5,6 +5,7 @@ using DroSharp.Alignment.Data;
 using DroSharp.Alignment.Objectives;
 using DroSharp.Models;
 using DroSharp.Models.Checkpoints;
+using DroSharp.Models.Lora;
 using DroSharp.Models.Values;
 using DroSharp.Tensors;
 using DroSharp.Tensors.Autograd;
@@ -27,7 +28,7 @@ namespace DroSharp.Alignment.Training;
 /// cached in the run), a value model. Checkpoints hold everything needed to continue bit for bit;
 /// <see cref="Train"/> with <c>resume</c> continues from the newest one.
 /// </summary>
-public sealed class AlignmentTrainer : IDisposable
+public sealed partial class AlignmentTrainer : IDisposable
 {
     private static readonly JsonSerializerOptions SnakeCase = new()
     {
@@ -44,6 +45,7 @@ public sealed class AlignmentTrainer : IDisposable
     private readonly ObjectiveRequirements _needs;
     private readonly IGradientReducer _reducer;
 
+    private LoraModelSet? _lora;
     private IPolicyModel _policy = null!;
     private IValueModel? _value;
     private ReferenceLogProbs? _reference;
@@ -121,7 +123,7 @@ public sealed class AlignmentTrainer : IDisposable
             _log.WriteLine($"resumed from {cpDir} at step {cpStep} of {totalSteps}");
         }
 
-        using var tape = new Tape();
+        using var tape = new Tape { GradientCheckpointing = _o.GradientCheckpointing };
         using var metrics = WritesFiles ? new StreamWriter(_run.MetricsFile, append: true) : null;
         // A redrawn bar only when the log is this terminal's stderr; plain lines otherwise (files, CI, library callers).
         var progress = new ProgressReporter(_log, ReferenceEquals(_log, Console.Error) && !Console.IsErrorRedirected, step, totalSteps);
@@ -150,6 +152,7 @@ public sealed class AlignmentTrainer : IDisposable
                 {
                     var batch = sampler.Next(); // every process draws every batch, so samplers stay in step
                     if (rank != _reducer.Rank) continue;
+                    _lora?.SetDropoutSeed(LoraDropoutSeed(step, micro, rank));
                     var r = _runner.Run(_train, train: true, batch.Indices, 1.0 / microBatches, tape);
                     stepMetrics.Merge(r.Metrics);
                     stepLoss += r.Loss / microBatches;
@@ -223,7 +226,8 @@ public sealed class AlignmentTrainer : IDisposable
 
     private void LoadModels()
     {
-        _policy = ModelFamilies.LoadPolicy(_o.Model);
+        _lora = LoadLora(); // null without --lora
+        _policy = _lora?.Policy ?? ModelFamilies.LoadPolicy(_o.Model);
         if (!_needs.NeedsValueNetwork) return;
         var kind = _needs.ValueMode switch
         {
@@ -232,7 +236,8 @@ public sealed class AlignmentTrainer : IDisposable
             DroValueMode.Shared => ValueModelKind.SharedBackbone,
             _ => throw new ArgumentOutOfRangeException(nameof(_needs.ValueMode)),
         };
-        _value = _policy.Family.CreateValueModel(_policy, kind, new DeterministicRandom(_o.Seed ^ 0x5EED_0F_7A1EUL));
+        var rng = new DeterministicRandom(_o.Seed ^ 0x5EED_0F_7A1EUL);
+        _value = _lora?.CreateValueModel(kind, rng) ?? _policy.Family.CreateValueModel(_policy, kind, rng);
     }
 
     private void LoadData()
@@ -303,8 +308,10 @@ public sealed class AlignmentTrainer : IDisposable
     {
         if (!_needs.NeedsReference) return;
         string refDir = _o.Ref ?? _o.Model;
-        _reference = new ReferenceLogProbs(_run.ReferenceCacheFile, ModelDirectoryHash.Compute(refDir), _train, _eval,
-            () => ModelFamilies.LoadPolicy(refDir), _o.BatchSize, _o.LengthNormalize, _o.PrecomputeReference);
+        _reference = _lora is { } lora // the base with adapters off: no second model
+            ? new ReferenceLogProbs(_run.ReferenceCacheFile, lora.ReferenceKey(), _train, _eval, () => lora.Reference, _o.BatchSize, _o.LengthNormalize, _o.PrecomputeReference)
+            : new ReferenceLogProbs(_run.ReferenceCacheFile, ModelDirectoryHash.Compute(refDir), _train, _eval,
+                () => ModelFamilies.LoadPolicy(refDir), _o.BatchSize, _o.LengthNormalize, _o.PrecomputeReference);
         int cached = _reference.TryLoad();
         if (cached > 0) _log.WriteLine($"reference log-probs: reusing {cached} cached values from {_run.ReferenceCacheFile}");
         // RPO's partition values need every reference log-prob before the first step.
