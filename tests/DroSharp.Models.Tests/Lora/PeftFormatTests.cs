@@ -136,6 +136,29 @@ public sealed class PeftFormatTests
         Assert.Equal(2f, m.Adapters[0].Scale);
     }
 
+    /// <summary>Cached decoding runs with the adapter selected at every step (as the full forward does).</summary>
+    [Theory]
+    [InlineData("qwen3")]
+    [InlineData("t5-tiny")]
+    public void IncrementalDecodingUsesTheAdapter(string name)
+    {
+        using var m = LoraPolicyModel.Load(LoraTestFiles.Adapter(name));
+        var rows = LoraTestFiles.Rows(name).Take(3).ToList();
+        var prompts = rows.Select(r => r.Prompt).ToList();
+        var next = rows.Select(r => r.Completion.Take(2).ToArray()).ToList();
+        using var tape = new Tensors.Autograd.Tape(recording: false);
+        using var _ = tape.Activate();
+        var full = m.NextTokenLogits(prompts, next).ToArray();
+        var baseFull = m.Base.NextTokenLogits(prompts, next).ToArray();
+        using var decoder = m.StartDecoding(prompts, 4);
+        decoder.Start();
+        decoder.Step(next.Select(t => t[0]).ToArray());
+        var cached = decoder.Step(next.Select(t => t[1]).ToArray()).ToArray();
+        double scale = full.Max(Math.Abs);
+        Assert.True(full.Zip(cached).Max(p => Math.Abs(p.First - p.Second)) < 1e-4 * scale);
+        Assert.True(full.Zip(baseFull).Max(p => Math.Abs(p.First - p.Second)) > 1e-2, "the adapter should change the logits");
+    }
+
     private static string CopyFixture(LoraTestFiles files, string name, Action<string>? edit = null)
     {
         string dir = files.PathFor(name + "-" + Guid.NewGuid().ToString("N")[..6]);
