@@ -9,9 +9,10 @@ using DroSharp.Tensors.Optim;
 namespace DroSharp.Alignment.Training;
 
 /// <summary>
-/// One resumable checkpoint, <c>checkpoints/step-N/</c>: <c>policy/</c> (an HF model directory, or with
-/// LoRA the policy's PEFT adapter only), <c>value/</c> (the value network's trainable parameters), <c>optimizer.policy.safetensors</c> and
-/// <c>optimizer.value.safetensors</c> (the optimiser states, counters in the metadata), and
+/// One resumable checkpoint, <c>checkpoints/step-N/</c>: <c>policy/</c> (an HF model directory, or
+/// with LoRA the policy's PEFT adapter only), <c>value/</c> (the value network's trainable
+/// parameters), <c>optimizer.policy.safetensors</c> and <c>optimizer.value.safetensors</c> (the
+/// optimiser states, counters in the metadata), and
 /// <c>trainer_state.json</c> (step, data position). It is written to a temporary directory and
 /// renamed into place, so a checkpoint directory is either complete or absent.
 /// </summary>
