@@ -29,14 +29,14 @@ internal static class ModelDirectory
     }
 
     /// <summary>
-    /// The text encoder of a model: prompts with the tokenizer's special tokens (e.g. a BOS); completions
-    /// the same for T5 (its tokenizer ends them with &lt;/s&gt;), or without special tokens and ending in the
-    /// model's EOS for a decoder-only model (TRL's batching).
+    /// The text encoder of a model (<see cref="TokenizerTextEncoder"/>): prompts with the tokenizer's special tokens
+    /// (e.g. a BOS); completions the same for T5 (its tokenizer ends them with &lt;/s&gt;), or without special tokens
+    /// and ending in the model's EOS for a decoder-only model (TRL's batching); conversations rendered with
+    /// <paramref name="chatTemplate"/> (none: conversational rows are refused).
     /// </summary>
-    public static ITextEncoder? Encoder(Tokenizer? tokenizer, SpecialTokens tokens) =>
-        tokenizer is null ? null : ITextEncoder.From(
-            text => tokenizer.EncodeIds(text, addSpecialTokens: true),
-            text => EncodeCompletion(tokenizer, tokens, text));
+    public static ITextEncoder? Encoder(Tokenizer? tokenizer, SpecialTokens tokens,
+        Text.Templates.ChatTemplate? chatTemplate = null, IReadOnlyDictionary<string, object?>? chatTemplateKwargs = null) =>
+        tokenizer is null ? null : new TokenizerTextEncoder(tokenizer, tokens, chatTemplate, chatTemplateKwargs);
 
     private static int[] EncodeCompletion(Tokenizer tokenizer, SpecialTokens tokens, string text) =>
         tokens.AppendEosToCompletion ? [.. tokenizer.EncodeIds(text, addSpecialTokens: false), tokens.EosId] : tokenizer.EncodeIds(text, addSpecialTokens: true);

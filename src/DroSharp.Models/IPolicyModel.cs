@@ -35,6 +35,9 @@ public interface IPolicyModel : IDisposable
     /// </summary>
     Tensor NextTokenLogits(IReadOnlyList<int[]> prompts, IReadOnlyList<int[]> prefixes);
 
+    /// <summary>The matrix-product FLOPs of <see cref="Forward"/> on <paramref name="batch"/>, as this implementation computes it.</summary>
+    MatmulFlops ForwardFlops(SequenceBatch batch);
+
     /// <summary>Starts cached decoding of <paramref name="prompts"/> for at most <paramref name="maxNewTokens"/> tokens.</summary>
     IIncrementalDecoder StartDecoding(IReadOnlyList<int[]> prompts, int maxNewTokens);
 

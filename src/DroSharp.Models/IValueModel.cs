@@ -19,6 +19,9 @@ public interface IValueModel : IDisposable
     /// <summary>V(xᵢ) [B] on the current tape.</summary>
     Tensor Forward(SequenceBatch batch, PolicyOutput policyOutput);
 
+    /// <summary>The matrix-product FLOPs of <see cref="Forward"/> on <paramref name="batch"/> (0 for heads on the policy's features).</summary>
+    MatmulFlops ForwardFlops(SequenceBatch batch) => default;
+
     /// <summary>Writes config.json and the value's weights to <paramref name="directory"/>.</summary>
     void Save(string directory);
 }

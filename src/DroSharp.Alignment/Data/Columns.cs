@@ -9,6 +9,12 @@ internal static class Columns
     public const string Reward = "reward";
     public const string Chosen = "chosen";
     public const string Rejected = "rejected";
+    /// <summary>A whole conversation (TRL's conversational language-modeling form); its last assistant message is the completion.</summary>
+    public const string Messages = "messages";
+    /// <summary>Per-row extra chat template variables (an object), as TRL's <c>chat_template_kwargs</c>.</summary>
+    public const string ChatTemplateKwargs = "chat_template_kwargs";
+    /// <summary>Per-row tool schemas passed to the chat template (a list, or JSON text of one).</summary>
+    public const string Tools = "tools";
     public const string IdsSuffix = "_ids";
 
     public static string Ids(string textColumn) => textColumn + IdsSuffix;
@@ -22,7 +28,7 @@ internal static class Columns
         if (HasEither(r, Chosen) || HasEither(r, Rejected)) return DatasetKind.PreferencePairs;
         if (r.Has(Reward)) return DatasetKind.ScoredFeedback;
         if (r.Has(Label)) return DatasetKind.LabelledFeedback;
-        if (HasEither(r, Completion)) return DatasetKind.PromptCompletion;
+        if (HasEither(r, Completion) || r.Has(Messages)) return DatasetKind.PromptCompletion;
         return null;
     }
 }

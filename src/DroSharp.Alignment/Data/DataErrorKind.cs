@@ -23,7 +23,10 @@ public enum DataErrorKind
     TokenOutOfVocabulary,
     /// <summary>A line is not valid UTF-8, or a string holds an unpaired surrogate.</summary>
     InvalidUtf8,
-    /// <summary>A list of <c>{"role", "content"}</c> messages where plain text is expected.</summary>
+    /// <summary>
+    /// Conversational and plain forms mixed (a list of <c>{"role", "content"}</c> messages where plain text is
+    /// expected, or the reverse), or a conversational row that cannot be rendered here (no chat template, T5).
+    /// </summary>
     ConversationalFormat,
     /// <summary>A JSON line (or document) that does not parse, is not an object, or repeats a key.</summary>
     MalformedJson,
@@ -33,4 +36,8 @@ public enum DataErrorKind
     InvalidTokenIds,
     /// <summary>A row carries a column of another kind than the file's (e.g. a label in a prompt/completion file).</summary>
     InconsistentColumns,
+    /// <summary>A list of chat messages that is not one: an element without a string <c>role</c>, a bad <c>content</c>, no assistant reply.</summary>
+    MalformedMessages,
+    /// <summary>The chat template failed on the row's messages or refused them (its <c>raise_exception</c>).</summary>
+    ChatTemplateFailed,
 }

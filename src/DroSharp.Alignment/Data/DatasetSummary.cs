@@ -76,6 +76,15 @@ public sealed record DatasetSummary
 
     public required TruncationCounts Truncation { get; init; }
 
+    /// <summary>Rows (or pairs) that were chat messages, rendered with the model's chat template; null for plain data.</summary>
+    public int? ConversationalRows { get; init; }
+
+    /// <summary>Conversational rows whose prompt TRL's common-prefix rule shortened (the template renders it differently inside the whole conversation).</summary>
+    public int? PromptsCutToCommonPrefix { get; init; }
+
+    /// <summary>Conversational rows where prompt tokens ⧺ completion tokens differ from the tokens of the whole rendered conversation.</summary>
+    public int? SplitTokenizationMismatches { get; init; }
+
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
@@ -104,6 +113,8 @@ public sealed record DatasetSummary
         sb.Append(c, $", {t.CompletionsTruncated} of {t.Completions} completions");
         if (MaxCompletionLength is int mc) sb.Append(c, $" (to their first {mc} tokens, {t.CompletionTokensDropped} tokens dropped)");
         sb.Append('\n');
+        if (ConversationalRows is int conv)
+            sb.Append(c, $"  conversations: {conv} rendered with the chat template; {PromptsCutToCommonPrefix} prompts cut to the common prefix, {SplitTokenizationMismatches} with prompt/completion tokens that differ from the whole's\n");
         foreach (var w in Warnings) sb.Append("  warning: ").Append(w).Append('\n');
         return sb.ToString();
     }

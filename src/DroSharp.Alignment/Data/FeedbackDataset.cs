@@ -51,6 +51,9 @@ public sealed class FeedbackDataset
 
     public IReadOnlyList<string> Warnings { get; }
 
+    /// <summary>Whether the rows are chat messages (rendered with the model's chat template); a file is all conversational or all plain.</summary>
+    public bool IsConversational => Count > 0 && (Kind == DatasetKind.PreferencePairs ? Pairs.Any(p => p.Prompt.IsConversational) : Examples.Any(e => e.Prompt.IsConversational));
+
     /// <summary>Examples, or pairs for <see cref="DatasetKind.PreferencePairs"/>.</summary>
     public int Count => Kind == DatasetKind.PreferencePairs ? Pairs.Count : Examples.Count;
 
@@ -94,8 +97,8 @@ public sealed class FeedbackDataset
         var rows = new List<FeedbackExample>(2 * Pairs.Count);
         foreach (var p in Pairs)
         {
-            rows.Add(new FeedbackExample(p.Prompt, p.Chosen, true, null, p.Line));
-            rows.Add(new FeedbackExample(p.Prompt, p.Rejected, false, null, p.Line));
+            rows.Add(new FeedbackExample(p.Prompt, p.Chosen, true, null, p.Line, p.Chat));
+            rows.Add(new FeedbackExample(p.Prompt, p.Rejected, false, null, p.Line, p.Chat));
         }
         return new FeedbackDataset(File, Format, DatasetKind.LabelledFeedback, rows, [], RowsRead, SkippedRows, Warnings,
             DatasetKind.PreferencePairs);
@@ -105,7 +108,7 @@ public sealed class FeedbackDataset
     public FeedbackDataset ChosenOnly()
     {
         if (Kind != DatasetKind.PreferencePairs) throw new InvalidOperationException($"{Kind} data holds no pairs");
-        var rows = Pairs.Select(p => new FeedbackExample(p.Prompt, p.Chosen, null, null, p.Line)).ToList();
+        var rows = Pairs.Select(p => new FeedbackExample(p.Prompt, p.Chosen, null, null, p.Line, p.Chat)).ToList();
         return new FeedbackDataset(File, Format, DatasetKind.PromptCompletion, rows, [], RowsRead, SkippedRows, Warnings,
             DatasetKind.PreferencePairs);
     }

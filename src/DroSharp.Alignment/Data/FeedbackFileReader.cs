@@ -236,6 +236,8 @@ public static class FeedbackFileReader
         private DatasetKind? _kind;
         private int _kindLine;
         private bool _layoutKnown;
+        private int _formLine;
+        private bool _conversational;
 
         public string File { get; } = file;
 
@@ -261,7 +263,7 @@ public static class FeedbackFileReader
             var kind = Columns.KindOf(r) ?? throw new DataFormatException(File, line, null, DataErrorKind.UnsupportedLayout,
                 $"cannot tell what the data is from its columns ({string.Join(", ", r.Names.Select(n => $"'{n}'"))}); expected "
                 + "prompt+completion+label, prompt+completion+reward, prompt+chosen+rejected, or prompt+completion "
-                + "(any text column may be given as token ids instead, e.g. prompt_ids)");
+                + "(any text column may be given as token ids instead, e.g. prompt_ids; or as chat messages, and a whole conversation as messages)");
             _kind = kind;
             _kindLine = line;
             if (kind == DatasetKind.ScoredFeedback && r.Has(Columns.Label))
@@ -271,9 +273,43 @@ public static class FeedbackFileReader
         public void Add(RawRecord r)
         {
             if (!_layoutKnown) SetKind(r);
-            if (promptsOnly) _prompts.Add(new PromptRow(RowParser.RequireTextOrIds(r, Columns.Prompt, isResponse: false), r.Line));
-            else if (_kind == DatasetKind.PreferencePairs) _pairs.Add(RowParser.ReadPair(r));
-            else _examples.Add(RowParser.ReadExample(r, _kind!.Value, _kindLine));
+            if (promptsOnly)
+            {
+                var row = RowParser.ReadPromptRow(r);
+                CheckForm(r, row.Prompt, Columns.Prompt);
+                _prompts.Add(row);
+            }
+            else if (_kind == DatasetKind.PreferencePairs)
+            {
+                var pair = RowParser.ReadPair(r);
+                CheckForm(r, pair.Prompt, pair.Chat?.MessagesColumn ?? Columns.Prompt);
+                _pairs.Add(pair);
+            }
+            else
+            {
+                var example = RowParser.ReadExample(r, _kind!.Value, _kindLine);
+                CheckForm(r, example.Prompt, example.Chat?.MessagesColumn ?? Columns.Prompt);
+                _examples.Add(example);
+            }
+        }
+
+        /// <summary>
+        /// Every row of a file is conversational (chat messages, rendered with the model's chat template) or plain
+        /// (text): the first row that is either fixes the form; rows given wholly as token ids fit both.
+        /// </summary>
+        private void CheckForm(RawRecord r, TextOrIds prompt, string column)
+        {
+            if (!prompt.IsConversational && prompt.Text is null) return;
+            if (_formLine == 0)
+            {
+                _formLine = r.Line;
+                _conversational = prompt.IsConversational;
+                return;
+            }
+            if (prompt.IsConversational == _conversational) return;
+            throw r.Error(column, DataErrorKind.ConversationalFormat, prompt.IsConversational
+                ? $"is a list of chat messages, but line {_formLine} holds plain text; every row of a file must be conversational or plain"
+                : $"is plain text, but line {_formLine} holds a conversation (chat messages); every row of a file must be conversational or plain");
         }
 
         public void Skipped(DataFormatException e) => _skipped.Add(new SkippedRow(File, e.Line ?? 0, e.Field, e.Kind, e.Reason));

@@ -13,21 +13,54 @@ internal static class RowParser
     public static FeedbackExample ReadExample(RawRecord r, DatasetKind kind, int kindLine)
     {
         CheckColumnsAgree(r, kind, kindLine);
-        var prompt = RequireTextOrIds(r, Columns.Prompt, isResponse: false);
-        var completion = RequireTextOrIds(r, Columns.Completion, isResponse: true);
+        bool whole = r.Has(Columns.Messages);
+        TextOrIds prompt, completion;
+        if (whole) (prompt, completion) = MessageParser.ReadMessagesColumn(r);
+        else
+        {
+            prompt = RequireTextOrIds(r, Columns.Prompt, isResponse: false);
+            completion = RequireResponse(r, Columns.Completion, prompt);
+        }
         bool? label = null;
         double? reward = null;
         if (kind == DatasetKind.LabelledFeedback) label = ReadLabel(r);
         else if (kind == DatasetKind.ScoredFeedback) reward = ReadReward(r);
-        return new FeedbackExample(prompt, completion, label, reward, r.Line);
+        var chat = prompt.IsConversational ? MessageParser.ReadChatOptions(r, whole ? Columns.Messages : Columns.Prompt) : null;
+        return new FeedbackExample(prompt, completion, label, reward, r.Line, chat);
     }
 
     public static PreferencePair ReadPair(RawRecord r)
     {
+        if (!Columns.HasEither(r, Columns.Prompt) && MessageParser.ReadImplicitPromptPair(r) is { } implicitPrompt) return implicitPrompt;
         var prompt = RequireTextOrIds(r, Columns.Prompt, isResponse: false);
-        var chosen = RequireTextOrIds(r, Columns.Chosen, isResponse: true);
-        var rejected = RequireTextOrIds(r, Columns.Rejected, isResponse: true);
-        return new PreferencePair(prompt, chosen, rejected, r.Line);
+        var chosen = RequireResponse(r, Columns.Chosen, prompt);
+        var rejected = RequireResponse(r, Columns.Rejected, prompt);
+        var chat = prompt.IsConversational ? MessageParser.ReadChatOptions(r, Columns.Prompt) : null;
+        return new PreferencePair(prompt, chosen, rejected, r.Line, chat);
+    }
+
+    /// <summary>A prompts-file row (prompt or prompt_ids; a conversational prompt with its template variables and tools).</summary>
+    public static PromptRow ReadPromptRow(RawRecord r)
+    {
+        var prompt = RequireTextOrIds(r, Columns.Prompt, isResponse: false);
+        return new PromptRow(prompt, r.Line, prompt.IsConversational ? MessageParser.ReadChatOptions(r, Columns.Prompt) : null);
+    }
+
+    /// <summary>
+    /// A response in the prompt's form: both plain, or both conversational — after a conversational prompt a string
+    /// response is one assistant message; token ids cannot follow one (the chat template renders the reply).
+    /// </summary>
+    private static TextOrIds RequireResponse(RawRecord r, string column, TextOrIds prompt)
+    {
+        var value = RequireTextOrIds(r, column, isResponse: true);
+        if (prompt.IsConversational == value.IsConversational) return value;
+        if (value.IsConversational)
+            throw r.Error(column, DataErrorKind.ConversationalFormat,
+                "is a list of chat messages but 'prompt' is plain text; give both as messages (rendered with the model's chat template) or both as text");
+        if (value.HasIds)
+            throw r.Error(Columns.Ids(column), DataErrorKind.ConversationalFormat,
+                "token ids cannot follow a conversational prompt (the chat template renders the reply); give the reply as text or a list of messages");
+        return MessageParser.AssistantMessage(value.Text!);
     }
 
     /// <summary>In JSON each row names its own columns: one that belongs to another kind than the file's is an error, not noise.</summary>
@@ -50,7 +83,12 @@ internal static class RowParser
         bool hasText = r.Has(column), hasIds = r.Has(idsColumn);
         if (!hasText && !hasIds)
             throw r.Error(column, DataErrorKind.MissingField, $"missing (give '{column}' as text or '{idsColumn}' as token ids)");
-        string? text = hasText ? ReadText(r, column) : null;
+        var (text, messages) = hasText ? ReadText(r, column) : (null, null);
+        if (messages is JsonElement m)
+        {
+            if (hasIds) throw r.Error(idsColumn, DataErrorKind.ConversationalFormat, $"'{column}' is a list of chat messages; give the messages or '{idsColumn}', not both");
+            return isResponse ? MessageParser.Response(r, column, m) : MessageParser.Prompt(r, column, m);
+        }
         int[]? ids = hasIds ? ReadIds(r, idsColumn) : null;
         if (!isResponse && ids is not null && ids.Length == 0)
             throw r.Error(idsColumn, DataErrorKind.EmptyPrompt, "empty: a prompt needs at least one token");
@@ -65,13 +103,18 @@ internal static class RowParser
         return TextOrIds.FromText(text!);
     }
 
-    private static string ReadText(RawRecord r, string name)
+    /// <summary>A text field, or (conversational form) a list of chat messages: in JSON the value itself, in CSV a cell holding it as JSON.</summary>
+    private static (string? Text, JsonElement? Messages) ReadText(RawRecord r, string name)
     {
         if (r is CsvRawRecord csv)
         {
             string cell = csv.Get(name);
-            if (LooksConversational(cell)) throw ConversationalError(r, name);
-            return cell;
+            if (ParseConversationalCell(cell) is JsonElement cellMessages)
+            {
+                if (cellMessages.ValueKind == JsonValueKind.Object) throw MessageParser.LoneMessage(r, name);
+                return (null, cellMessages);
+            }
+            return (cell, null);
         }
         var v = ((JsonRawRecord)r).Get(name);
         switch (v.ValueKind)
@@ -82,7 +125,7 @@ internal static class RowParser
                     string text = v.GetString()!;
                     if (NonFiniteLiterals.Unmark(text) is string literal)
                         throw r.Error(name, DataErrorKind.WrongType, $"expected a string, got the bare literal {literal}");
-                    return text;
+                    return (text, null);
                 }
                 catch (InvalidOperationException)
                 {
@@ -90,43 +133,29 @@ internal static class RowParser
                 }
             case JsonValueKind.Null:
                 throw r.Error(name, DataErrorKind.MissingField, "is null; expected a string");
-            case JsonValueKind.Array or JsonValueKind.Object when IsConversational(v):
-                throw ConversationalError(r, name);
+            case JsonValueKind.Object when MessageParser.LooksLikeMessages(v):
+                throw MessageParser.LoneMessage(r, name);
+            case JsonValueKind.Array when MessageParser.LooksLikeMessages(v):
+                return (null, v);
             default:
                 throw r.Error(name, DataErrorKind.WrongType, $"expected a string, got {Describe(v)}");
         }
     }
 
-    private static DataFormatException ConversationalError(RawRecord r, string name) =>
-        r.Error(name, DataErrorKind.ConversationalFormat,
-            "conversational format (a list of {\"role\", \"content\"} messages) is not supported; flatten it to plain text first, "
-            + "e.g. put the user turns (or the conversation rendered with the model's chat template) in 'prompt' and the assistant's reply in 'completion'");
-
-    private static bool IsConversational(JsonElement v)
-    {
-        if (v.ValueKind == JsonValueKind.Object) return IsMessage(v);
-        if (v.ValueKind != JsonValueKind.Array) return false;
-        foreach (var e in v.EnumerateArray())
-            if (IsMessage(e)) return true;
-        return false;
-
-        static bool IsMessage(JsonElement e) =>
-            e.ValueKind == JsonValueKind.Object && (e.TryGetProperty("role", out _) || e.TryGetProperty("content", out _));
-    }
-
-    private static bool LooksConversational(string cell)
+    /// <summary>A CSV cell that is JSON of chat messages (a list, or a lone message object), else null (the cell is text).</summary>
+    private static JsonElement? ParseConversationalCell(string cell)
     {
         var t = cell.AsSpan().Trim();
-        if (t.Length < 2 || !((t[0] == '[' && t[^1] == ']') || (t[0] == '{' && t[^1] == '}'))) return false;
-        if (!t.Contains("\"role\"", StringComparison.Ordinal) && !t.Contains("\"content\"", StringComparison.Ordinal)) return false;
+        if (t.Length < 2 || !((t[0] == '[' && t[^1] == ']') || (t[0] == '{' && t[^1] == '}'))) return null;
+        if (!t.Contains("\"role\"", StringComparison.Ordinal) && !t.Contains("\"content\"", StringComparison.Ordinal)) return null;
         try
         {
             using var doc = JsonDocument.Parse(cell);
-            return IsConversational(doc.RootElement);
+            return MessageParser.LooksLikeMessages(doc.RootElement) ? doc.RootElement.Clone() : null;
         }
         catch (JsonException)
         {
-            return false;
+            return null;
         }
     }
 

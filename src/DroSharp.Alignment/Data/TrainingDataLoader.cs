@@ -59,11 +59,21 @@ public static class TrainingDataLoader
             if (options.NormalizeRewards) normalizer = fit;
         }
 
+        foreach (var w in trainEncoded.Conversations.Warnings(train.File))
+        {
+            trainWarnings.Add(w);
+            warnings.Add(w);
+        }
         var trainSplit = Finish("train", train, trainEncoded, normalizer, options, trainWarnings);
         PreparedSplit? evalSplit = null;
         if (eval is not null)
         {
-            var evalWarnings = options.EvalDataPath is null ? [] : eval.Warnings;
+            var evalWarnings = new List<string>(options.EvalDataPath is null ? [] : eval.Warnings);
+            foreach (var w in evalEncoded!.Conversations.Warnings(eval.File + " (eval)"))
+            {
+                evalWarnings.Add(w);
+                warnings.Add(w);
+            }
             evalSplit = Finish("eval", eval, evalEncoded!, normalizer, options, evalWarnings);
         }
         return new TrainingData(trainSplit, evalSplit, normalizer, skipped, warnings.Distinct().ToList());
@@ -87,75 +97,78 @@ public static class TrainingDataLoader
         public required List<TokenizedPair> Pairs { get; init; }
         public required SequenceTruncator Truncator { get; init; }
         public required int SkippedWhileEncoding { get; init; }
+        public required ConversationCounts Conversations { get; init; }
         public double[]? RawRewards => Examples.Count > 0 && Examples[0].RawReward is not null ? Examples.Select(e => e.RawReward!.Value).ToArray() : null;
+    }
+
+    /// <summary>Conversational rows encoded, and those where TRL's split needed care (first line of each, for the warning).</summary>
+    private sealed class ConversationCounts
+    {
+        public int Rows;
+        public int PromptsCut;
+        public long PromptCharsDropped;
+        public int FirstPromptCutLine;
+        public int SplitMismatches;
+        public int FirstSplitMismatchLine;
+
+        public void Add(EncodedRow row)
+        {
+            if (!row.Conversational) return;
+            Rows++;
+            if (row.PromptCharsDropped > 0)
+            {
+                if (PromptsCut++ == 0) FirstPromptCutLine = row.Line;
+                PromptCharsDropped += row.PromptCharsDropped;
+            }
+            if (!row.SplitMatchesWhole && SplitMismatches++ == 0) FirstSplitMismatchLine = row.Line;
+        }
+
+        public IEnumerable<string> Warnings(string file)
+        {
+            if (PromptsCut > 0)
+                yield return $"{file}: in {PromptsCut} conversational rows (first: line {FirstPromptCutLine}) the chat template renders the prompt differently "
+                    + $"inside the whole conversation; as TRL does, the prompt was cut to the common prefix ({PromptCharsDropped} characters in all) and the rest starts the completion";
+            if (SplitMismatches > 0)
+                yield return $"{file}: in {SplitMismatches} conversational rows (first: line {FirstSplitMismatchLine}) prompt tokens followed by completion tokens differ "
+                    + "from the tokens of the whole rendered conversation (a token straddles the boundary); training uses the separate tokenisations, as TRL does";
+        }
     }
 
     private static Encoded Encode(FeedbackDataset data, ITextEncoder? encoder, TrainingDataOptions options, List<SkippedRow> skipped)
     {
         var truncator = new SequenceTruncator(options.MaxPromptLength, options.MaxCompletionLength, options.BosId, options.EndIds);
-        var promptCache = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        var rowEncoder = new RowEncoder(encoder, data.File, options.VocabSize);
+        rowEncoder.RequireConversationSupport(data);
         var examples = new List<(int[], int[], bool?, double?, int)>();
         var pairs = new List<TokenizedPair>();
         var kept = new List<int>();
+        var conversations = new ConversationCounts();
         int skippedHere = 0;
-
-        // Throws, or (--skip-bad-rows) records the row as skipped and returns false.
-        bool Bad(int line, string column, DataErrorKind kind, string reason)
-        {
-            var e = new DataFormatException(data.File, line, column, kind, reason);
-            if (!options.SkipBadRows) throw e;
-            skipped.Add(new SkippedRow(data.File, line, column, e.Kind, e.Reason));
-            skippedHere++;
-            return false;
-        }
-
-        // Ids outside the model's vocabulary would index past the embedding: a bad row, named by line and field.
-        bool InVocabulary(int[] ids, TextOrIds source, string column, int line)
-        {
-            if (options.VocabSize is not int v) return true;
-            for (int k = 0; k < ids.Length; k++)
-                if (ids[k] >= v)
-                    return Bad(line, source.HasIds ? Columns.Ids(column) : column, DataErrorKind.TokenOutOfVocabulary,
-                        $"token id {ids[k]} (position {k}) is outside the model's vocabulary of {v} tokens");
-            return true;
-        }
-
-        int[]? PromptIds(TextOrIds p, int line)
-        {
-            int[] ids;
-            if (p.Ids is not null) ids = p.Ids;
-            else if (!promptCache.TryGetValue(p.Text!, out ids!)) promptCache[p.Text!] = ids = p.ToIds(encoder, completion: false);
-            if (ids.Length == 0) { Bad(line, Columns.Prompt, DataErrorKind.EmptyPrompt, "the prompt encodes to no tokens"); return null; }
-            return InVocabulary(ids, p, Columns.Prompt, line) ? ids : null;
-        }
-
-        int[]? ResponseIds(TextOrIds r, string column, int line)
-        {
-            var ids = r.ToIds(encoder, completion: true);
-            if (ids.Length == 0) { Bad(line, column, DataErrorKind.EmptyCompletion, "the text encodes to no tokens"); return null; }
-            return InVocabulary(ids, r, column, line) ? ids : null;
-        }
 
         for (int i = 0; i < data.Count; i++)
         {
+            EncodedRow row;
+            try
+            {
+                row = data.Kind == DatasetKind.PreferencePairs ? rowEncoder.Encode(data.Pairs[i]) : rowEncoder.Encode(data.Examples[i]);
+            }
+            catch (DataFormatException e) when (options.SkipBadRows)
+            {
+                skipped.Add(new SkippedRow(data.File, e.Line ?? 0, e.Field, e.Kind, e.Reason));
+                skippedHere++;
+                continue;
+            }
+            conversations.Add(row);
             if (data.Kind == DatasetKind.PreferencePairs)
             {
-                var p = data.Pairs[i];
-                var promptIds = PromptIds(p.Prompt, p.Line);
-                var chosen = promptIds is null ? null : ResponseIds(p.Chosen, Columns.Chosen, p.Line);
-                var rejected = chosen is null ? null : ResponseIds(p.Rejected, Columns.Rejected, p.Line);
-                if (rejected is null) continue;
-                pairs.Add(new TokenizedPair(truncator.TruncatePrompt(promptIds!), truncator.TruncateCompletion(chosen!),
-                    truncator.TruncateCompletion(rejected), p.Line));
+                pairs.Add(new TokenizedPair(truncator.TruncatePrompt(row.PromptIds), truncator.TruncateCompletion(row.ResponseIds[0]),
+                    truncator.TruncateCompletion(row.ResponseIds[1]), row.Line));
             }
             else
             {
                 var x = data.Examples[i];
-                var promptIds = PromptIds(x.Prompt, x.Line);
-                var completion = promptIds is null ? null : ResponseIds(x.Completion, Columns.Completion, x.Line);
-                if (completion is null) continue;
                 double? raw = x.Label is bool up ? (up ? options.UpReward : options.DownReward) : x.Reward;
-                examples.Add((truncator.TruncatePrompt(promptIds!), truncator.TruncateCompletion(completion), x.Label, raw, x.Line));
+                examples.Add((truncator.TruncatePrompt(row.PromptIds), truncator.TruncateCompletion(row.ResponseIds[0]), x.Label, raw, x.Line));
             }
             kept.Add(i);
         }
@@ -168,6 +181,7 @@ public static class TrainingDataLoader
             Pairs = pairs,
             Truncator = truncator,
             SkippedWhileEncoding = skippedHere,
+            Conversations = conversations,
         };
     }
 
@@ -210,6 +224,9 @@ public static class TrainingDataLoader
             MaxPromptLength = options.MaxPromptLength,
             MaxCompletionLength = options.MaxCompletionLength,
             Truncation = enc.Truncator.Counts,
+            ConversationalRows = data.IsConversational ? enc.Conversations.Rows : null,
+            PromptsCutToCommonPrefix = data.IsConversational ? enc.Conversations.PromptsCut : null,
+            SplitTokenizationMismatches = data.IsConversational ? enc.Conversations.SplitMismatches : null,
             Warnings = warnings,
         };
         return new PreparedSplit(name, enc.Rows, pairs ? [] : examples, pairs ? enc.Pairs : [], groups, summary);

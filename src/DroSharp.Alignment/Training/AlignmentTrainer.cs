@@ -83,6 +83,12 @@ public sealed partial class AlignmentTrainer : IDisposable
 
     private bool WritesFiles => _reducer.Rank == 0;
 
+    /// <summary>
+    /// Matrix-product FLOPs of this process's last optimiser step (forward and backward of the policy
+    /// and value networks; see <see cref="MatmulFlops"/>), without the reference and mismatched scoring.
+    /// </summary>
+    public double LastStepMatmulFlops { get; private set; }
+
     /// <summary>Trains to the end (or until <paramref name="cancel"/> fires: then a checkpoint is saved and the result says Interrupted).</summary>
     public TrainingResult Train(bool resume, CancellationToken cancel)
     {
@@ -146,6 +152,7 @@ public sealed partial class AlignmentTrainer : IDisposable
             var stepMetrics = new ObjectiveMetrics();
             double stepLoss = 0;
             long stepTokens = 0;
+            double stepFlops = 0;
             int microBatches = _o.GradientAccumulation * _reducer.WorldSize;
             for (int micro = 0; micro < _o.GradientAccumulation; micro++)
                 for (int rank = 0; rank < _reducer.WorldSize; rank++)
@@ -157,7 +164,9 @@ public sealed partial class AlignmentTrainer : IDisposable
                     stepMetrics.Merge(r.Metrics);
                     stepLoss += r.Loss / microBatches;
                     stepTokens += r.Tokens;
+                    stepFlops += r.MatmulFlops;
                 }
+            LastStepMatmulFlops = stepFlops;
             // 5: reduce, clip, step.
             double loss;
             (loss, stepTokens) = ReduceGradientsAndTotals(stepLoss, stepTokens);
@@ -208,6 +217,7 @@ public sealed partial class AlignmentTrainer : IDisposable
         }
         Save();
         if (WritesFiles) SaveFinal();
+        _log.WriteLine($"activation memory: {tape.Arena.HighWaterBytes / (1024.0 * 1024):F0} MiB at the largest micro-batch");
         return new TrainingResult(step, totalSteps, false, _run.FinalDirectory, lastCheckpoint, lastMetrics, elapsedBefore + clock.Elapsed.TotalSeconds);
     }
 
@@ -309,9 +319,11 @@ public sealed partial class AlignmentTrainer : IDisposable
         if (!_needs.NeedsReference) return;
         string refDir = _o.Ref ?? _o.Model;
         _reference = _lora is { } lora // the base with adapters off: no second model
-            ? new ReferenceLogProbs(_run.ReferenceCacheFile, lora.ReferenceKey(), _train, _eval, () => lora.Reference, _o.BatchSize, _o.LengthNormalize, _o.PrecomputeReference)
+            ? new ReferenceLogProbs(_run.ReferenceCacheFile, lora.ReferenceKey(), _train, _eval, () => lora.Reference, _o.BatchSize, _o.LengthNormalize,
+                _o.PrecomputeReference, keepModel: true)
             : new ReferenceLogProbs(_run.ReferenceCacheFile, ModelDirectoryHash.Compute(refDir), _train, _eval,
-                () => ModelFamilies.LoadPolicy(refDir), _o.BatchSize, _o.LengthNormalize, _o.PrecomputeReference);
+                () => ModelFamilies.LoadPolicy(refDir), _o.BatchSize, _o.LengthNormalize, _o.PrecomputeReference,
+                keepModel: _needs.NeedsMismatchedLogProbs);
         int cached = _reference.TryLoad();
         if (cached > 0) _log.WriteLine($"reference log-probs: reusing {cached} cached values from {_run.ReferenceCacheFile}");
         // RPO's partition values need every reference log-prob before the first step.
@@ -435,6 +447,8 @@ public sealed partial class AlignmentTrainer : IDisposable
                 string src = Path.Combine(_o.Model, name), dst = Path.Combine(tmp, name);
                 if (File.Exists(src) && !File.Exists(dst)) File.Copy(src, dst);
             }
+            // The template the run rendered its conversations with wins over the model's, as in transformers' loading order.
+            if (_o.ChatTemplate is string template && File.Exists(template)) File.Copy(template, Path.Combine(tmp, "chat_template.jinja"), overwrite: true);
             _value?.Save(Path.Combine(tmp, "value"));
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
             Directory.Move(tmp, final);

@@ -7,7 +7,8 @@ using PreferencePair = DroSharp.Alignment.Objectives.PreferencePair;
 namespace DroSharp.Alignment.Training;
 
 /// <summary>The loss, metrics and token count of one micro-batch (loss NaN when a network diverged).</summary>
-internal readonly record struct MicroBatchResult(double Loss, ObjectiveMetrics Metrics, long Tokens);
+/// <summary>The loss, metrics and token count of one micro-batch (loss NaN when a network diverged), and its matrix-product FLOPs.</summary>
+internal readonly record struct MicroBatchResult(double Loss, ObjectiveMetrics Metrics, long Tokens, double MatmulFlops = 0);
 
 /// <summary>
 /// One micro-batch through the networks: batch → policy forward (log π(y|x) summed over the
@@ -49,6 +50,11 @@ internal sealed class MicroBatchRunner
         var rows = rowIdx.Select(i => set.Rows[i]).ToArray();
         using var batch = _policy.CreateBatch(rows.Select(r => r.Prompt).ToArray(), rows.Select(r => r.Completion).ToArray());
         long tokens = batch.TokenCount;
+        var flops = _policy.ForwardFlops(batch) + (_value?.ForwardFlops(batch) ?? default);
+        double stepFlops = train ? flops.ForwardAndBackward : flops.Forward;
+        // Reference log-probs first: rows seen for the first time are scored before the policy's
+        // activations exist, so the two passes never hold memory at once.
+        var refLogp = _reference?.For(train, rowIdx);
         bool recording = tape.Recording;
         tape.Recording = train;
         try
@@ -61,12 +67,12 @@ internal sealed class MicroBatchRunner
                 logp = PolicyScoring.SequenceLogProbs(output, batch, _lengthNormalize);
                 values = _value?.Forward(batch, output);
             }
-            var ob = BuildObjectiveBatch(set, train, rows, rowIdx, pairs, logp, values, batch);
+            var ob = BuildObjectiveBatch(train, rows, rowIdx, pairs, logp, values, refLogp, batch);
             // The networks diverged: report a non-finite loss; the step loop stops before any update.
-            if (!AllFinite(ob.PolicyLogProbs) || (ob.Values is { } vs && !AllFinite(vs))) return new MicroBatchResult(double.NaN, new ObjectiveMetrics(), tokens);
+            if (!AllFinite(ob.PolicyLogProbs) || (ob.Values is { } vs && !AllFinite(vs))) return new MicroBatchResult(double.NaN, new ObjectiveMetrics(), tokens, stepFlops);
             var result = _objective.Compute(ob);
             if (train) Backward(tape, logp, result.PolicyLogProbGradient, values, result.ValueGradient, gradientScale);
-            return new MicroBatchResult(result.Loss, result.Metrics, tokens);
+            return new MicroBatchResult(result.Loss, result.Metrics, tokens, stepFlops);
         }
         finally
         {
@@ -92,8 +98,8 @@ internal sealed class MicroBatchRunner
         tape.Backward([(logp, gLogp), (values, gValues)]);
     }
 
-    private ObjectiveBatch BuildObjectiveBatch(TrainingSet set, bool train, TrainingRow[] rows, int[] rowIdx, PreferencePair[]? pairs,
-        Tensor logp, Tensor? values, SequenceBatch batch)
+    private ObjectiveBatch BuildObjectiveBatch(bool train, TrainingRow[] rows, int[] rowIdx, PreferencePair[]? pairs,
+        Tensor logp, Tensor? values, double[]? refLogp, SequenceBatch batch)
     {
         int b = rows.Length;
         var lp = new double[b];
@@ -118,7 +124,7 @@ internal sealed class MicroBatchRunner
         return new ObjectiveBatch
         {
             PolicyLogProbs = lp,
-            ReferenceLogProbs = _reference?.For(train, rowIdx),
+            ReferenceLogProbs = refLogp,
             Values = vals,
             Rewards = rows.Select(r => r.Reward).ToArray(),
             Labels = rows.All(r => r.Label is not null) ? rows.Select(r => r.Label!.Value).ToArray() : null,

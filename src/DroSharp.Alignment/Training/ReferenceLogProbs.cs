@@ -25,14 +25,17 @@ internal sealed class ReferenceLogProbs : IDisposable
     private readonly double[][] _values;
     private readonly int _batchSize;
     private readonly bool _lengthNormalize;
+    private readonly bool _keepModel;
     private IPolicyModel? _model;
     private bool _dirty;
 
     /// <param name="modelHash">The reference model directory's <see cref="ModelDirectoryHash"/>.</param>
     /// <param name="load">Loads the reference model the first time it is needed (owned by this object).</param>
+    /// <param name="keepModel">Keep the reference model loaded once every value is known (KTO scores mismatched pairs with it every step).</param>
     public ReferenceLogProbs(string file, string modelHash, TrainingSet train, TrainingSet eval, Func<IPolicyModel> load,
-        int batchSize, bool lengthNormalize, bool precomputed)
+        int batchSize, bool lengthNormalize, bool precomputed, bool keepModel)
     {
+        _keepModel = keepModel;
         _file = file;
         _load = load;
         _sets = [train, eval];
@@ -78,6 +81,16 @@ internal sealed class ReferenceLogProbs : IDisposable
             batchSize, _lengthNormalize);
         for (int k = 0; k < rows.Length; k++) _values[split][rows[k]] = (float)lp[k];
         _dirty = true;
+        ReleaseModelWhenComplete();
+    }
+
+    /// <summary>Frees the reference model (a whole copy of the weights) once every row's value is known, unless it is still needed.</summary>
+    private void ReleaseModelWhenComplete()
+    {
+        if (_keepModel || _model is null) return;
+        foreach (var v in _values) foreach (double x in v) if (!double.IsFinite(x)) return;
+        _model.Dispose();
+        _model = null;
     }
 
     /// <summary>Reads the run's cache if its key matches; returns how many values it held.</summary>
@@ -93,6 +106,7 @@ internal sealed class ReferenceLogProbs : IDisposable
             if (t.Length != _values[0].Length || e.Length != _values[1].Length) return 0;
             for (int i = 0; i < t.Length; i++) _values[0][i] = t[i];
             for (int i = 0; i < e.Length; i++) _values[1][i] = e[i];
+            ReleaseModelWhenComplete();
             return _values.Sum(v => v.Count(double.IsFinite));
         }
         catch (CheckpointFormatException)

@@ -66,6 +66,40 @@ public sealed record TrainingOptions
     /// </summary>
     [JsonPropertyName("precompute_ref")] public bool PrecomputeReference { get; init; }
 
+    /// <summary>
+    /// A Jinja chat template file that renders conversational rows instead of the model's own (read by <c>dro train</c>'s
+    /// encoder; copied into <c>final/</c> as <c>chat_template.jinja</c>, so the trained model keeps it).
+    /// </summary>
+    [JsonPropertyName("chat_template")] public string? ChatTemplate { get; init; }
+
+    /// <summary>
+    /// Extra chat template variables (TRL's <c>chat_template_kwargs</c>, e.g. <c>{"enable_thinking": false}</c>): a JSON
+    /// object, or its JSON text as the command line gives it. See <see cref="ChatTemplateVariables"/>.
+    /// </summary>
+    [JsonPropertyName("chat_template_kwargs")] public JsonElement? ChatTemplateKwargs { get; init; }
+
+    /// <summary>The variables of <see cref="ChatTemplateKwargs"/> (null when unset); throws <see cref="TrainingException"/> unless it is an object.</summary>
+    public IReadOnlyDictionary<string, object?>? ChatTemplateVariables()
+    {
+        if (ChatTemplateKwargs is not JsonElement kw || kw.ValueKind == JsonValueKind.Null) return null;
+        var obj = kw;
+        if (kw.ValueKind == JsonValueKind.String)
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(kw.GetString()!);
+                obj = doc.RootElement.Clone();
+            }
+            catch (JsonException e)
+            {
+                throw new TrainingException($"--chat-template-kwargs: not valid JSON ({e.Message})");
+            }
+        }
+        if (obj.ValueKind != JsonValueKind.Object)
+            throw new TrainingException("--chat-template-kwargs: expected a JSON object of template variables, e.g. {\"enable_thinking\": false}");
+        return obj.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
+    }
+
     /// <summary>LoRA rank r: train adapters on a frozen base shared by the policy, the reference and the value network; 0 trains every weight (the default).</summary>
     [JsonPropertyName("lora")] public int Lora { get; init; }
     /// <summary>LoRA α (scale α/r); 2·r when null, as TRL's defaults (r 16, α 32).</summary>
@@ -146,6 +180,7 @@ public sealed record TrainingOptions
         if (EvalEvery < 0 || SaveEvery < 0 || SaveTotalLimit < 0) throw new TrainingException("--eval-every, --save-every and --save-total-limit must be ≥ 0");
         _ = ValueMode;
         _ = ObjectiveOptions();
+        _ = ChatTemplateVariables();
         if (Value != "per-example" && Algo != "dro-v") throw new TrainingException($"--value {Value} applies to dro-v only");
         ValidateLora();
     }

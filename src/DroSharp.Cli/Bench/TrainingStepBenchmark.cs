@@ -33,9 +33,11 @@ public sealed class TrainingStepBenchmark
     public string BaseDtype { get; init; } = "f32";
     public bool GradientCheckpointing { get; init; }
 
+    /// <param name="MatmulGflopPerStep">Matrix-product GFLOP of one step (<see cref="Models.MatmulFlops"/>: forward and backward of policy and value).</param>
+    /// <param name="PeakGflops">Median of the FMA peak trials run between the timed steps (all threads).</param>
     public sealed record Result(string Preset, int Batch, int PromptLength, int ResponseLength, int Steps,
         double[] StepSeconds, double MedianStepSeconds, double TokensPerSecond, double PeakRssMegabytes,
-        long PolicyParameters);
+        long PolicyParameters, double MatmulGflopPerStep, double Gflops, double PeakGflops, double Efficiency, double[] PeakTrials);
 
     public Result Run(Action<string>? log = null)
     {
@@ -70,19 +72,28 @@ public sealed class TrainingStepBenchmark
                 Lora = Lora, BaseDtype = BaseDtype, GradientCheckpointing = GradientCheckpointing,
             };
             var times = new List<double>();
-            using var trainer = new AlignmentTrainer(options, encoder: null, TextWriter.Null);
+            var peaks = new List<double>();
+            var peak = new FmaPeak(Tensors.Threading.WorkerPool.Default.Threads);
+            double flops = 0;
+            using var trainer = new AlignmentTrainer(options, encoder: null, log is null ? TextWriter.Null : new ActionWriter(log));
             long last = 0;
             trainer.StepStarting += _ => last = Stopwatch.GetTimestamp();
             trainer.StepCompleted += step =>
             {
                 double s = Stopwatch.GetElapsedTime(last).TotalSeconds;
                 log?.Invoke($"  step {step} ({(step <= 2 ? "warm-up" : "timed")}): {s:F3} s");
-                if (step > 2) times.Add(s);
+                if (step <= 2) return;
+                times.Add(s);
+                flops = trainer.LastStepMatmulFlops;
+                // The FMA peak beside each timed step (between steps, outside the timing).
+                for (int i = 0; i < 3; i++) peaks.Add(peak.Trial());
             };
             trainer.Train(resume: false, CancellationToken.None);
             double median = Median(times);
+            double gflops = flops / 1e9 / median, peakGflops = Median(peaks);
             return new Result(Preset, Batch, PromptLength, ResponseLength, Steps, times.ToArray(), median,
-                Batch * (PromptLength + ResponseLength) / median, ProcessMemory.PeakRssMegabytes(), parameters);
+                Batch * (PromptLength + ResponseLength) / median, ProcessMemory.PeakRssMegabytes(), parameters,
+                flops / 1e9, gflops, peakGflops, gflops / peakGflops, peaks.ToArray());
         }
         finally
         {
@@ -94,5 +105,17 @@ public sealed class TrainingStepBenchmark
     {
         var s = xs.OrderBy(x => x).ToArray();
         return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
+    }
+
+    /// <summary>Lines written to it go to an action (the benchmark's log).</summary>
+    private sealed class ActionWriter(Action<string> write) : TextWriter
+    {
+        private readonly System.Text.StringBuilder _line = new();
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+        public override void Write(char value)
+        {
+            if (value == '\n') { write("  " + _line); _line.Clear(); }
+            else if (value != '\r') _line.Append(value);
+        }
     }
 }

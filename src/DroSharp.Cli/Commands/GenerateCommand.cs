@@ -11,8 +11,8 @@ public static class GenerateCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "HF model directory (with tokenizer.json).", Required = true };
-        var prompts = new Option<string>("--prompts") { Description = "JSONL or CSV with a prompt column (or prompt_ids).", Required = true };
-        var output = new Option<string>("--out") { Description = "Output JSONL: {\"index\", \"sample\", \"prompt\", \"completion\", \"completion_ids\"} per sample.", Required = true };
+        var prompts = new Option<string>("--prompts") { Description = "JSONL or CSV with a prompt column (text, prompt_ids, or a list of chat messages rendered with the chat template and its generation prompt).", Required = true };
+        var output = new Option<string>("--out") { Description = "Output JSONL: {\"index\", \"sample\", \"prompt\", \"completion\", \"completion_ids\"} per sample (for chat messages, completion is [{\"role\": \"assistant\", \"content\": …}]).", Required = true };
         var samples = new Option<int>("--num-samples") { Description = "Samples per prompt.", DefaultValueFactory = _ => 1 };
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature; 0 means greedy decoding.", DefaultValueFactory = _ => 1f };
         var topK = new Option<int>("--top-k") { Description = "Keep the k most likely tokens (0: off).", DefaultValueFactory = _ => 0 };
@@ -20,8 +20,10 @@ public static class GenerateCommand
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Stop after this many tokens if EOS has not come.", DefaultValueFactory = _ => 64 };
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };
         var batch = new Option<int>("--batch-size") { Description = "Prompts decoded together.", DefaultValueFactory = _ => 16 };
+        var chatTemplate = ChatTemplateOptions.Template();
+        var chatKwargs = ChatTemplateOptions.Kwargs();
         var cmd = new Command("generate", "Sample (or greedily decode) completions with a KV cache.");
-        foreach (var o in new Option[] { model, prompts, output, samples, temperature, topK, topP, maxNew, seed, batch }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, prompts, output, samples, temperature, topK, topP, maxNew, seed, batch, chatTemplate, chatKwargs }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!, file = parse.GetValue(prompts)!, outPath = parse.GetValue(output)!;
@@ -38,13 +40,21 @@ public static class GenerateCommand
             using var policy = ModelDirectory.LoadPolicy(dir);
             var tokenizer = ModelDirectory.LoadTokenizer(dir);
             var rows = FeedbackFileReader.ReadPrompts(file).Prompts;
+            bool conversational = rows.Any(r => r.Prompt.IsConversational);
+            var rowEncoder = conversational
+                ? new RowEncoder(ModelDirectory.Encoder(tokenizer, policy.Tokens, ChatTemplateOptions.Load(dir, parse.GetValue(chatTemplate)),
+                    ChatTemplateOptions.ParseKwargs(parse.GetValue(chatKwargs))), file, policy.Config.VocabSize)
+                : null;
             var gen = new Generator(policy);
             using var writer = new StreamWriter(outPath);
-            var work = new List<(int Index, int Sample, int[] Ids, string Text)>();
+            var work = new List<(int Index, int Sample, int[] Ids, PromptRow Row)>();
             foreach (var (row, index) in rows.Select((r, i) => (r, i)))
             {
-                var ids = ModelDirectory.Ids(row.Prompt, tokenizer, policy.Tokens, completion: false, file, row.Line, "prompt");
-                for (int s = 0; s < n; s++) work.Add((index, s, ids, row.Prompt.ToString()));
+                // A conversation is rendered with the generation prompt (TRL's prompt-only rows); text and ids as before.
+                var ids = row.Prompt.IsConversational
+                    ? rowEncoder!.Encode(row).PromptIds
+                    : ModelDirectory.Ids(row.Prompt, tokenizer, policy.Tokens, completion: false, file, row.Line, "prompt");
+                for (int s = 0; s < n; s++) work.Add((index, s, ids, row));
             }
             for (int start = 0; start < work.Count; start += bs)
             {
@@ -54,10 +64,13 @@ public static class GenerateCommand
                 {
                     var ids = outs[i];
                     string text = tokenizer?.Decode(ids, skipSpecialTokens: true) ?? "";
+                    var prompt = chunk[i].Row.Prompt;
+                    object promptOut = prompt.Messages is { } messages ? messages : prompt.ToString();
+                    object completionOut = prompt.IsConversational ? new[] { new Dictionary<string, string> { ["role"] = "assistant", ["content"] = text } } : text;
                     writer.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
                     {
-                        ["index"] = chunk[i].Index, ["sample"] = chunk[i].Sample, ["prompt"] = chunk[i].Text,
-                        ["completion"] = text, ["completion_ids"] = ids,
+                        ["index"] = chunk[i].Index, ["sample"] = chunk[i].Sample, ["prompt"] = promptOut,
+                        ["completion"] = completionOut, ["completion_ids"] = ids,
                     }));
                 }
             }

@@ -11,11 +11,13 @@ public static class ScoreCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "HF model directory.", Required = true };
-        var data = new Option<string>("--data") { Description = "JSONL or CSV with prompt and completion (text, encoded with the model's tokenizer: T5 ends it with </s>, a decoder-only model's completion gets its EOS), or prompt_ids and completion_ids (used verbatim).", Required = true };
+        var data = new Option<string>("--data") { Description = "JSONL or CSV with prompt and completion (text, encoded with the model's tokenizer: T5 ends it with </s>, a decoder-only model's completion gets its EOS), or prompt_ids and completion_ids (used verbatim), or chat messages (rendered with the chat template and split as in training).", Required = true };
         var output = new Option<string>("--out") { Description = "Output JSONL: {\"index\", \"logprob\", \"num_tokens\"} per row.", Required = true };
         var batch = new Option<int>("--batch-size") { Description = "Rows scored together.", DefaultValueFactory = _ => 8 };
+        var chatTemplate = ChatTemplateOptions.Template();
+        var chatKwargs = ChatTemplateOptions.Kwargs();
         var cmd = new Command("score", "Sum of the completion tokens' log-probabilities under a model, one line per row.");
-        foreach (var o in new Option[] { model, data, output, batch }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, data, output, batch, chatTemplate, chatKwargs }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!, file = parse.GetValue(data)!, outPath = parse.GetValue(output)!;
@@ -23,9 +25,27 @@ public static class ScoreCommand
             if (bs < 1) throw new UserErrorException("--batch-size must be at least 1");
             using var policy = ModelDirectory.LoadPolicy(dir);
             var tokenizer = ModelDirectory.LoadTokenizer(dir);
-            var rows = FeedbackFileReader.Read(file).ConvertFor(DataRequirement.Completions, "scoring").Examples;
-            var pairs = rows.Select(r => (Prompt: ModelDirectory.Ids(r.Prompt, tokenizer, policy.Tokens, completion: false, file, r.Line, "prompt"),
-                                          Completion: ModelDirectory.Ids(r.Completion, tokenizer, policy.Tokens, completion: true, file, r.Line, "completion"))).ToList();
+            var dataset = FeedbackFileReader.Read(file).ConvertFor(DataRequirement.Completions, "scoring");
+            var rows = dataset.Examples;
+            RowEncoder? rowEncoder = null;
+            if (dataset.IsConversational)
+            {
+                rowEncoder = new RowEncoder(ModelDirectory.Encoder(tokenizer, policy.Tokens, ChatTemplateOptions.Load(dir, parse.GetValue(chatTemplate)),
+                    ChatTemplateOptions.ParseKwargs(parse.GetValue(chatKwargs))), file, policy.Config.VocabSize);
+                rowEncoder.RequireConversationSupport(dataset);
+            }
+            // A conversation splits into prompt and completion tokens as in training (TRL's rendering); text and ids as before.
+            (int[] Prompt, int[] Completion) Encode(FeedbackExample r)
+            {
+                if (r.Prompt.IsConversational)
+                {
+                    var e = rowEncoder!.Encode(r);
+                    return (e.PromptIds, e.ResponseIds[0]);
+                }
+                return (ModelDirectory.Ids(r.Prompt, tokenizer, policy.Tokens, completion: false, file, r.Line, "prompt"),
+                        ModelDirectory.Ids(r.Completion, tokenizer, policy.Tokens, completion: true, file, r.Line, "completion"));
+            }
+            var pairs = rows.Select(Encode).ToList();
             var logprobs = policy.ScoreSequences(pairs.Select(p => p.Prompt).ToList(), pairs.Select(p => p.Completion).ToList(), bs);
             using var writer = new StreamWriter(outPath);
             for (int i = 0; i < pairs.Count; i++)

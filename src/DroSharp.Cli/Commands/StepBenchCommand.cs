@@ -45,6 +45,8 @@ public static class StepBenchCommand
                     ["preset"] = r.Preset, ["batch"] = r.Batch, ["prompt_len"] = r.PromptLength, ["response_len"] = r.ResponseLength,
                     ["steps"] = r.Steps, ["median_step_s"] = r.MedianStepSeconds, ["tokens_per_s"] = r.TokensPerSecond,
                     ["peak_rss_mb"] = r.PeakRssMegabytes, ["times_s"] = r.StepSeconds, ["params_policy"] = r.PolicyParameters,
+                    ["matmul_gflop_per_step"] = r.MatmulGflopPerStep, ["gflops"] = r.Gflops, ["peak_gflops"] = r.PeakGflops,
+                    ["efficiency"] = r.Efficiency, ["peak_trials_gflops"] = r.PeakTrials, ["simd"] = Tensors.Kernels.KernelDispatch.Level.ToString(),
                     ["threads"] = Tensors.Threading.WorkerPool.Default.Threads,
                     ["lora"] = r16, ["base_dtype"] = dtype, ["gradient_checkpointing"] = gc,
                 }));
@@ -53,6 +55,7 @@ public static class StepBenchCommand
             {
                 Console.WriteLine($"policy parameters: {r.PolicyParameters:N0}");
                 Console.WriteLine($"median step time: {r.MedianStepSeconds:F3} s   tokens/s: {r.TokensPerSecond:F1}   peak RSS: {r.PeakRssMegabytes:F0} MiB");
+                Console.WriteLine($"matmul: {r.MatmulGflopPerStep:F1} GFLOP per step, {r.Gflops:F1} GFLOP/s; FMA peak beside the steps {r.PeakGflops:F1} GFLOP/s ({Tensors.Kernels.KernelDispatch.Level}); efficiency {r.Efficiency:F3}");
             }
             return 0;
         });

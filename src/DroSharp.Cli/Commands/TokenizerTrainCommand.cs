@@ -23,7 +23,7 @@ public static class TokenizerTrainCommand
         };
         var data = new Option<FileInfo>("--data")
         {
-            Description = "JSON-lines training texts: a \"text\" field, or \"prompt\" and \"completion\" fields.",
+            Description = "JSON-lines training texts: a \"text\" field, \"prompt\" and \"completion\" fields, \"messages\", or \"chosen\" and \"rejected\" (strings, or chat messages whose contents are taken).",
             Required = true,
         };
         var output = new Option<FileInfo>("--out")
@@ -37,6 +37,10 @@ public static class TokenizerTrainCommand
             DefaultValueFactory = _ => 2,
         };
         var lowercase = new Option<bool>("--lowercase") { Description = "wordlevel only: lowercase the text before counting and encoding." };
+        var specialTokens = new Option<string?>("--special-tokens")
+        {
+            Description = "Extra special tokens, comma-separated, e.g. \"<|im_start|>,<|im_end|>\" for a chat template: ids 3, 4, … after <unk>, matched whole in the text, never split.",
+        };
 
         var cmd = new Command("train", "Train a tokenizer with T5's conventions (pad 0 = decoder start, eos </s> 1 appended, unk 2) and write tokenizer.json.");
         cmd.Options.Add(type);
@@ -45,6 +49,7 @@ public static class TokenizerTrainCommand
         cmd.Options.Add(output);
         cmd.Options.Add(minFrequency);
         cmd.Options.Add(lowercase);
+        cmd.Options.Add(specialTokens);
         cmd.SetAction(parse =>
         {
             string kind = parse.GetValue(type)!;
@@ -59,6 +64,11 @@ public static class TokenizerTrainCommand
             if (kind == "bpe" && size < 259) throw new UserErrorException($"--vocab-size {size}: byte-level BPE needs at least 259 (3 special tokens + 256 bytes)");
             if (kind == "wordlevel" && size < 4) throw new UserErrorException($"--vocab-size {size}: a word-level vocabulary needs at least 4");
             if (lower && kind != "wordlevel") throw new UserErrorException("--lowercase applies to --type wordlevel only");
+            var extra = (parse.GetValue(specialTokens) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var repeated = extra.Concat([TokenizerTrainer.Pad, TokenizerTrainer.Eos, TokenizerTrainer.Unk]).GroupBy(t => t, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+            if (repeated is not null) throw new UserErrorException($"--special-tokens: \"{repeated.Key}\" appears twice (or is one of <pad>, </s>, <unk>, which are always there)");
+            if (kind == "bpe" && size < 259 + extra.Length) throw new UserErrorException($"--vocab-size {size}: byte-level BPE with {extra.Length} extra special tokens needs at least {259 + extra.Length}");
+            if (kind == "wordlevel" && size < 4 + extra.Length) throw new UserErrorException($"--vocab-size {size}: a word-level vocabulary with {extra.Length} extra special tokens needs at least {4 + extra.Length}");
 
             List<string> texts;
             try
@@ -73,8 +83,8 @@ public static class TokenizerTrainCommand
 
             var watch = Stopwatch.StartNew();
             Tokenizer tokenizer = kind == "bpe"
-                ? TokenizerTrainer.TrainByteLevelBpe(texts, size, minFreq)
-                : TokenizerTrainer.TrainWordLevel(texts, size, minFreq, lower);
+                ? TokenizerTrainer.TrainByteLevelBpe(texts, size, minFreq, extra)
+                : TokenizerTrainer.TrainWordLevel(texts, size, minFreq, lower, extra);
             double trainSeconds = watch.Elapsed.TotalSeconds;
             try
             {
@@ -84,8 +94,9 @@ public static class TokenizerTrainCommand
             {
                 throw new UserErrorException($"--out: cannot write {outFile.FullName} ({e.Message})");
             }
+            string specials = extra.Length == 0 ? "" : "; " + string.Join(", ", extra.Select(t => $"{t} {tokenizer.TokenToId(t)}"));
             Console.WriteLine($"trained {kind} tokenizer on {texts.Count} texts in {trainSeconds:F2} s: vocab size {tokenizer.VocabSize} " +
-                $"(requested {size}); pad {tokenizer.PadId}, eos {tokenizer.EosId}, unk {tokenizer.UnkId}; wrote {outFile.FullName}");
+                $"(requested {size}); pad {tokenizer.PadId}, eos {tokenizer.EosId}, unk {tokenizer.UnkId}{specials}; wrote {outFile.FullName}");
             return 0;
         });
         return cmd;

@@ -30,7 +30,7 @@ public static class TrainCommand
         Add<string>("--algo", $"Objective: {string.Join(", ", ObjectiveFactory.Names)} (sft-pos = SFT on thumbs-up rows).", Defaults.Algo);
         Add<string>("--model", "Policy to train: an HF model directory (config.json, model.safetensors, tokenizer.json) of a supported family.", showDefault: false);
         Add<string>("--ref", "Reference policy π_ref directory.", "the --model policy");
-        Add<string>("--data", "Training data: JSONL or CSV in TRL's columns (prompt/completion/label, prompt/completion/reward, prompt/chosen/rejected, prompt/completion; *_ids for token ids).", showDefault: false);
+        Add<string>("--data", "Training data: JSONL or CSV in TRL's columns (prompt/completion/label, prompt/completion/reward, prompt/chosen/rejected, prompt/completion; *_ids for token ids; chat messages, or messages, rendered with the chat template).", showDefault: false);
         Add<string>("--eval-data", "Held-out data file (same columns).", showDefault: false);
         Add<double?>("--eval-fraction", "Hold out this fraction of the prompts instead (seeded).", showDefault: false);
         Add<string>("--out", "Run directory to create.", showDefault: false);
@@ -68,6 +68,8 @@ public static class TrainCommand
         Add<string>("--kto-label", "KTO labels: labels (the data's) or batch-mean (reward above the micro-batch mean, as the DRO paper's KTO).", Defaults.KtoLabel);
         Add<double>("--up-reward", "Reward of a thumbs-up label.", Defaults.UpReward);
         Add<double>("--down-reward", "Reward of a thumbs-down label.", Defaults.DownReward);
+        Add<string>("--chat-template", ChatTemplateOptions.TemplateDescription, showDefault: false);
+        Add<string>("--chat-template-kwargs", ChatTemplateOptions.KwargsDescription, showDefault: false);
         Add<int>("--lora", "LoRA rank r: train low-rank adapters (PEFT format) on a frozen base that the policy, the reference and the value network share, " +
                            "so memory is about one model plus adapters. 0 trains every weight (full fine-tuning). Prefer LoRA (e.g. --lora 16) for models over " +
                            "~50M parameters, where three full-precision copies with AdamW states do not fit or are slow; full fine-tuning suits smaller models.", Defaults.Lora);
@@ -116,7 +118,9 @@ public static class TrainCommand
             try
             {
                 var tokenizer = ModelDirectory.LoadTokenizer(options.Model);
-                using var trainer = new AlignmentTrainer(options, policy => ModelDirectory.Encoder(tokenizer, policy.Tokens), Console.Error);
+                var chatTemplate = ChatTemplateOptions.Load(options.Model, options.ChatTemplate);
+                using var trainer = new AlignmentTrainer(options,
+                    policy => ModelDirectory.Encoder(tokenizer, policy.Tokens, chatTemplate, options.ChatTemplateVariables()), Console.Error);
                 var result = trainer.Train(resumeDir is not null, cts.Token);
                 if (result.Interrupted) return 130;
                 Console.WriteLine($"done: {result.Steps} steps in {result.ElapsedSeconds:F1} s; model in {result.FinalDirectory}");

@@ -243,7 +243,8 @@ public sealed class DecoderConfig : IModelConfig
         {
             case "mistral":
             case "phi3":
-                // Every layer slides when sliding_window is set.
+                // Every layer slides when sliding_window is set; MistralConfig's default is 4096 (an explicit null: none).
+                if (mt is "mistral" && !_json.ContainsKey("sliding_window")) window = 4096;
                 if (window is int w) Array.Fill(windows, Positive(w, "sliding_window"));
                 break;
             case "qwen2":

@@ -57,6 +57,14 @@ public sealed class DecoderForCausalLM : IPolicyModel
         return new PolicyOutput(tokens, withPromptFeatures ? Ops.GatherRows(flat, b.PromptLastRows) : null);
     }
 
+    public MatmulFlops ForwardFlops(SequenceBatch batch)
+    {
+        var b = AsCausal(batch);
+        var backbone = Model.ForwardFlops(b.Size, b.Length, b.RowLengths);
+        // The LM head runs on the completion rows only (B·R of them).
+        return backbone + new MatmulFlops(2.0 * b.Size * b.CompletionLength * Config.HiddenSize * Config.VocabSize, 0);
+    }
+
     public Tensor NextTokenLogits(IReadOnlyList<int[]> prompts, IReadOnlyList<int[]> prefixes)
     {
         if (prompts.Count != prefixes.Count) throw new ArgumentException($"{prompts.Count} prompts but {prefixes.Count} prefixes");

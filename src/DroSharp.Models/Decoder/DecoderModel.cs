@@ -24,6 +24,32 @@ public sealed class DecoderModel
         Norm = ps.Create($"{prefix}.norm.weight", new Shape(c.HiddenSize));
     }
 
+    /// <summary>
+    /// The backbone's matrix-product FLOPs for rows of the given real lengths (padding is computed
+    /// too: every row counts the padded length T in the projections; attention counts each query's
+    /// visible keys, i.e. its causal prefix, capped by the layer's window).
+    /// </summary>
+    public MatmulFlops ForwardFlops(int batch, int paddedLength, IReadOnlyList<int> rowLengths)
+    {
+        var c = _c;
+        double tokens = (double)batch * paddedLength;
+        double perTokenLayer = 2.0 * c.HiddenSize * (c.QueryWidth + 2 * c.KeyValueWidth) + 2.0 * c.QueryWidth * c.HiddenSize + 2.0 * 3 * c.HiddenSize * c.IntermediateSize;
+        double projections = tokens * perTokenLayer * Layers.Count;
+        double attention = 0;
+        foreach (var layer in Layers)
+        {
+            int w = layer.SelfAttention.Window;
+            foreach (int len in rowLengths)
+            {
+                // query i sees min(i + 1, w) keys; 2 products (QKᵀ, PV) of 2·D flops per key and head
+                double keys = 0;
+                for (int i = 0; i < len; i++) keys += w > 0 ? Math.Min(i + 1, w) : i + 1;
+                attention += keys * 2 * 2.0 * c.HeadDim * c.NumAttentionHeads;
+            }
+        }
+        return new MatmulFlops(projections, attention);
+    }
+
     public Tensor EmbedTokens { get; }
     public IReadOnlyList<DecoderLayer> Layers { get; }
     public Tensor Norm { get; }

@@ -30,7 +30,11 @@ public static class DecoderPresets
             ["num_attention_heads"] = 4, ["num_key_value_heads"] = 2, ["head_dim"] = 16, ["max_position_embeddings"] = 2048,
             ["rms_norm_eps"] = 1e-6, ["initializer_range"] = 0.02, ["bos_token_id"] = 1, ["eos_token_id"] = 2, ["pad_token_id"] = 0,
         };
-        foreach (var (k, v) in extra) d[k] = v;
+        foreach (var (k, v) in extra)
+        {
+            if (v is null) d.Remove(k); // the family's own default (e.g. Phi-3's head_dim = hidden / heads)
+            else d[k] = v;
+        }
         return d;
     }
 

@@ -83,6 +83,12 @@ public sealed class DecoderValueModel : IValueModel
         return Ops.Reshape(Ops.AddBias(Ops.Linear(features, HeadWeight), HeadBias), new Shape(b.Size));
     }
 
+    public MatmulFlops ForwardFlops(SequenceBatch batch)
+    {
+        var b = DecoderForCausalLM.AsCausal(batch);
+        return Model.ForwardFlops(b.Size, b.PromptLengths.Max(), b.PromptLengths) + new MatmulFlops(2.0 * b.Size * _config.HiddenSize, 0);
+    }
+
     public void Save(string directory)
     {
         Directory.CreateDirectory(directory);

@@ -17,7 +17,8 @@ public sealed unsafe class Generator
     public Generator(IPolicyModel model) => _model = model;
 
     /// <summary>Completions (token ids) for each prompt, in order.</summary>
-    public List<int[]> Generate(IReadOnlyList<int[]> prompts, GenerationOptions options, bool useCache = true)
+    /// <param name="onToken">Called with (row, token) as each token is chosen, e.g. to stream a reply as it is produced.</param>
+    public List<int[]> Generate(IReadOnlyList<int[]> prompts, GenerationOptions options, bool useCache = true, Action<int, int>? onToken = null)
     {
         options.Validate();
         if (prompts.Count == 0) return new List<int[]>();
@@ -47,6 +48,7 @@ public sealed unsafe class Generator
                     int next = sampler.Next(new ReadOnlySpan<float>(logits.Data + (long)i * vocab, vocab));
                     outputs[i].Add(next);
                     current[i] = next;
+                    onToken?.Invoke(i, next);
                     if (tokens.IsStop(next)) done[i] = true;
                     all &= done[i];
                 }

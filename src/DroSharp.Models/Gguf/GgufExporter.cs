@@ -35,6 +35,9 @@ public static class GgufExporter
         ["smollm3"] = "smollm3",
     };
 
+    /// <summary>The <c>tokenizer.ggml.pre</c> names recognised from a byte-level BPE tokenizer.json's pre-tokenizer.</summary>
+    public static IReadOnlyList<string> KnownPreTokenizers => GgufTokenizerExport.KnownPreTokenizers;
+
     public static GgufExportResult Export(string modelDirectory, string outputPath, GgufFileType fileType) =>
         Export(modelDirectory, outputPath, new GgufExportOptions { FileType = fileType });
 

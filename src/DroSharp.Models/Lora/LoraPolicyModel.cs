@@ -173,6 +173,12 @@ public sealed class LoraPolicyModel : IPolicyModel
         return Base.NextTokenLogits(prompts, prefixes);
     }
 
+    /// <summary>
+    /// The base's FLOPs, its projections counted as frozen when no base weight trains, plus the adapter's
+    /// products (<see cref="LoraFlops.Adapters"/>).
+    /// </summary>
+    public MatmulFlops ForwardFlops(SequenceBatch batch) => LoraFlops.Adapted(Base.ForwardFlops(batch), Base.Parameters, Base.Parameters.Linears, _adapters);
+
     public IIncrementalDecoder StartDecoding(IReadOnlyList<int[]> prompts, int maxNewTokens)
     {
         var selection = Selection;

@@ -16,10 +16,12 @@ public sealed class LoraValueModel : IValueModel
     public const string DefaultAdapterName = "value";
 
     private readonly List<LoraAdapter> _adapters = new();
+    private readonly IReadOnlyList<Linear> _linears;
 
-    private LoraValueModel(IValueModel inner, string adapterName, PeftAdapterConfig config)
+    private LoraValueModel(IValueModel inner, IReadOnlyList<Linear> linears, string adapterName, PeftAdapterConfig config)
     {
         Inner = inner;
+        _linears = linears;
         AdapterName = adapterName;
         AdapterConfig = config;
     }
@@ -41,7 +43,7 @@ public sealed class LoraValueModel : IValueModel
             BaseModelNameOrPath = Path.GetFullPath(baseDirectory), TaskType = null,
             ModulesToSave = onBase.Model.Parameters.All.Select(p => p.Name![..p.Name!.LastIndexOf('.')]).Distinct(StringComparer.Ordinal).ToList(),
         };
-        var v = new LoraValueModel(onBase.Model, adapterName, config);
+        var v = new LoraValueModel(onBase.Model, onBase.Linears, adapterName, config);
         foreach (var linear in selected)
         {
             var a = linear.AddAdapter(onBase.Model.Parameters, adapterName, options.Rank, options.Alpha, (float)options.Dropout, options.UseRsLora);
@@ -72,6 +74,15 @@ public sealed class LoraValueModel : IValueModel
     {
         using var _ = new AdapterSelection(AdapterName, DropoutSeed).Activate();
         return Inner.Forward(batch, policyOutput);
+    }
+
+    /// <summary>The value's FLOPs on the frozen base (its projections counted as frozen), plus the adapter's products.</summary>
+    public MatmulFlops ForwardFlops(SequenceBatch batch)
+    {
+        var f = Inner.ForwardFlops(batch);
+        bool baseTrains = _linears.Any(l => l.HasFloat32Weight && l.Weight.RequiresGrad);
+        return baseTrains ? f + LoraFlops.Adapters(f.Projections, _linears, _adapters)
+            : new MatmulFlops(0, f.Attention, f.FrozenProjections + f.Projections) + LoraFlops.Adapters(f.Projections, _linears, _adapters);
     }
 
     public void Save(string directory) => PeftAdapterFiles.Save(directory, AdapterConfig, Parameters);

@@ -90,6 +90,34 @@ public sealed class T5ForConditionalGeneration : IPolicyModel
         return new PolicyOutput(tokens, withPromptFeatures ? Ops.MaskedMeanPool(enc, b.PromptMask) : null);
     }
 
+    public MatmulFlops ForwardFlops(SequenceBatch batch)
+    {
+        var b = AsSeq2Seq(batch);
+        return EncoderFlops(Config, b.Size, b.PromptLength) + DecoderFlops(b.Size, b.PromptLength, b.CompletionLength)
+               + new MatmulFlops(2.0 * b.Size * b.CompletionLength * Config.DModel * Config.VocabSize, 0);
+    }
+
+    /// <summary>The encoder stack's projections and (unmasked, padded) self-attention products.</summary>
+    internal static MatmulFlops EncoderFlops(T5Config c, int batch, int p)
+    {
+        double tokens = (double)batch * p;
+        double ffIn = c.IsGatedAct ? 2 : 1;
+        double perToken = 2.0 * c.DModel * c.InnerDim * 4 + 2.0 * c.DModel * c.DFf * (ffIn + 1);
+        return new MatmulFlops(tokens * perToken * c.NumLayers, 2 * 2.0 * c.InnerDim * p * tokens * c.NumLayers);
+    }
+
+    private MatmulFlops DecoderFlops(int batch, int p, int r)
+    {
+        var c = Config;
+        double tokens = (double)batch * r;
+        double ffIn = c.IsGatedAct ? 2 : 1;
+        // self q,k,v,o + cross q,o on the R tokens, cross k,v on the P encoder states, the feed-forward
+        double projections = (tokens * (2.0 * c.DModel * c.InnerDim * 6 + 2.0 * c.DModel * c.DFf * (ffIn + 1))
+                              + (double)batch * p * 2.0 * c.DModel * c.InnerDim * 2) * c.NumDecoderLayers;
+        double attention = (2 * 2.0 * c.InnerDim * (r + 1) / 2.0 * tokens + 2 * 2.0 * c.InnerDim * p * tokens) * c.NumDecoderLayers;
+        return new MatmulFlops(projections, attention);
+    }
+
     public Tensor NextTokenLogits(IReadOnlyList<int[]> prompts, IReadOnlyList<int[]> prefixes)
     {
         if (prompts.Count != prefixes.Count) throw new ArgumentException($"{prompts.Count} prompts but {prefixes.Count} prefixes");

@@ -79,6 +79,12 @@ public sealed class T5ValueModel : IValueModel
         return Forward(b.PromptIds, b.PromptMask);
     }
 
+    public MatmulFlops ForwardFlops(SequenceBatch batch)
+    {
+        var b = T5ForConditionalGeneration.AsSeq2Seq(batch);
+        return T5ForConditionalGeneration.EncoderFlops(Config, b.Size, b.PromptLength) + new MatmulFlops(2.0 * b.Size * Config.DModel, 0);
+    }
+
     public void Save(string directory) => T5ModelFiles.Save(Config, Parameters, directory);
 
     /// <summary>ids: [B·P], mask: [B, P] → V(x): [B].</summary>

@@ -12,13 +12,17 @@ namespace DroSharp.Tensors.Autograd;
 /// optimiser.Step(); tape.Reset();
 /// </code>
 /// </summary>
-public sealed class Tape : IDisposable
+public sealed unsafe class Tape : IDisposable
 {
     [ThreadStatic] private static Tape? t_current;
 
     private TapeRecord[] _records = new TapeRecord[256];
     private int _count;
     private Tape? _checkpointTape;
+
+    // Arena blocks of intermediates' gradients that a finished backward step no longer needs, by element
+    // count: the next gradient of that size reuses one instead of growing the arena.
+    private readonly Dictionary<int, Stack<IntPtr>> _freeGradients = new();
 
     public Tape(bool recording = true, long initialArenaBytes = 1 << 20)
     {
@@ -33,6 +37,14 @@ public sealed class Tape : IDisposable
 
     /// <summary>False for inference: ops use the arena but record nothing.</summary>
     public bool Recording { get; set; }
+
+    /// <summary>
+    /// When true (the default), the gradient of an intermediate is recycled as soon as the backward of
+    /// the op that produced it has run — every consumer has added to it by then — so a backward pass
+    /// needs gradient memory for a few ops at a time instead of one buffer per activation. Set to false
+    /// to read intermediates' gradients after <see cref="Backward(Tensor)"/>.
+    /// </summary>
+    public bool RecycleGradients { get; set; } = true;
 
     public int Count => _count;
 
@@ -111,7 +123,7 @@ public sealed class Tape : IDisposable
     {
         if (t is null || !t.RequiresGrad) return null;
         if (t.Grad is null)
-            t.Grad = t.OwnsMemory ? Tensor.Zeros(t.Shape) : Arena.Zeros(t.Shape);
+            t.Grad = t.OwnsMemory ? Tensor.Zeros(t.Shape) : IntermediateGradient(t.Shape, zero: true);
         return t.Grad;
     }
 
@@ -128,7 +140,7 @@ public sealed class Tape : IDisposable
         if (t is null || !t.RequiresGrad) return null;
         if (t.Grad is null && !t.OwnsMemory)
         {
-            t.Grad = Arena.Uninitialized(t.Shape);
+            t.Grad = IntermediateGradient(t.Shape, zero: false);
             overwrite = true;
             return t.Grad;
         }
@@ -209,14 +221,34 @@ public sealed class Tape : IDisposable
             if (_records[i].Out is { OwnsMemory: false } o) o.Grad = null;
     }
 
-    private unsafe void RunBackward()
+    private void RunBackward()
     {
         for (int i = _count - 1; i >= 0; i--)
         {
             ref var r = ref _records[i];
             if (r.Out is { Grad: null }) continue; // nothing flowed back into this op
             r.Backward(ref r, this);
+            // Every consumer of Out ran before this op (reverse order): its gradient is dead now.
+            if (RecycleGradients && r.Out is { OwnsMemory: false, Grad: { } g })
+            {
+                r.Out.Grad = null;
+                int n = Math.Max(1, g.Length);
+                if (!_freeGradients.TryGetValue(n, out var stack)) _freeGradients[n] = stack = new Stack<IntPtr>();
+                stack.Push((IntPtr)g.Data);
+            }
         }
+    }
+
+    /// <summary>A gradient buffer for an intermediate: a recycled arena block of the same size, or a new one.</summary>
+    private Tensor IntermediateGradient(Shape shape, bool zero)
+    {
+        if (_freeGradients.TryGetValue(Math.Max(1, shape.Count), out var stack) && stack.Count > 0)
+        {
+            var t = Arena.View((float*)stack.Pop(), shape);
+            if (zero) t.Clear();
+            return t;
+        }
+        return zero ? Arena.Zeros(shape) : Arena.Uninitialized(shape);
     }
 
     /// <summary>Forgets the records and frees every arena tensor (activations and their gradients).</summary>
@@ -224,6 +256,7 @@ public sealed class Tape : IDisposable
     {
         Array.Clear(_records, 0, _count);
         _count = 0;
+        foreach (var stack in _freeGradients.Values) stack.Clear(); // kept: no allocation in steady state
         Arena.Reset();
         _checkpointTape?.Reset();
     }

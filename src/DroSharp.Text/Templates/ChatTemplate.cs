@@ -125,6 +125,39 @@ public sealed class ChatTemplate
     }
 
     /// <summary>
+    /// A chat template read from a Jinja file (as transformers' <c>chat_template.jinja</c>, or TRL's
+    /// <c>--chat_template_path</c>), with the special tokens of <paramref name="modelDirectory"/>'s
+    /// <c>tokenizer_config.json</c> (none without one), so <c>{{ bos_token }}</c> and the like render as the model's.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="FormatException">The model's tokenizer_config.json is not valid JSON.</exception>
+    /// <exception cref="ChatTemplateException">The template does not parse (names the file, line and column).</exception>
+    public static ChatTemplate FromFile(string templatePath, string? modelDirectory = null)
+    {
+        ArgumentNullException.ThrowIfNull(templatePath);
+        string source = File.ReadAllText(templatePath);
+        var specials = new Dictionary<string, object?>();
+        if (modelDirectory != null)
+        {
+            string configPath = Path.Combine(modelDirectory, "tokenizer_config.json");
+            if (File.Exists(configPath))
+            {
+                try
+                {
+                    using var doc = JsonDocument.Parse(File.ReadAllText(configPath));
+                    if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new FormatException($"{configPath}: expected a JSON object");
+                    specials = ReadSpecialTokens(doc.RootElement, modelDirectory);
+                }
+                catch (JsonException e)
+                {
+                    throw new FormatException($"{configPath}: not valid JSON ({e.Message})", e);
+                }
+            }
+        }
+        return new ChatTemplate(source, specials, templatePath);
+    }
+
+    /// <summary>
     /// transformers' <c>special_tokens_map</c> from a tokenizer_config.json: bos/eos/unk/sep/pad/cls/mask tokens,
     /// <c>additional_special_tokens</c> and the keys of <c>extra_special_tokens</c>, each a string or an AddedToken
     /// object's <c>content</c>; tokens that are null, empty or absent are left out. With no

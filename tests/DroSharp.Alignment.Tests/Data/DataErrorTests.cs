@@ -126,16 +126,16 @@ public class DataErrorTests
         AssertError(OnLine4("{\"prompt\":\"\\ud800\",\"completion\":\"c\",\"label\":true}"), DataErrorKind.InvalidUtf8, 4, "prompt");
     }
 
+    /// <summary>Conversational rows are read (see ConversationalRowTests); mixing them with plain ones, or a lone message object, is not.</summary>
     [Theory]
-    [InlineData("{\"prompt\":[{\"role\":\"user\",\"content\":\"hi\"}],\"completion\":\"c\",\"label\":true}", "prompt")]
-    [InlineData("{\"prompt\":\"p\",\"completion\":[{\"role\":\"assistant\",\"content\":\"hello\"}],\"label\":true}", "completion")]
-    [InlineData("{\"prompt\":\"p\",\"completion\":{\"role\":\"assistant\",\"content\":\"hello\"},\"label\":true}", "completion")]
-    public void ConversationalFormat(string bad, string field)
+    [InlineData("{\"prompt\":[{\"role\":\"user\",\"content\":\"hi\"}],\"completion\":\"c\",\"label\":true}", "prompt", "line 1 holds plain text")]
+    [InlineData("{\"prompt\":\"p\",\"completion\":[{\"role\":\"assistant\",\"content\":\"hello\"}],\"label\":true}", "completion", "'prompt' is plain text")]
+    [InlineData("{\"prompt\":\"p\",\"completion\":{\"role\":\"assistant\",\"content\":\"hello\"},\"label\":true}", "completion", "single message object")]
+    public void ConversationalFormat(string bad, string field, string reason)
     {
         var e = OnLine4(bad);
         AssertError(e, DataErrorKind.ConversationalFormat, 4, field);
-        Assert.Contains("not supported", e.Reason);
-        Assert.Contains("flatten", e.Reason);
+        Assert.Contains(reason, e.Reason);
     }
 
     [Theory]

@@ -17,10 +17,17 @@ internal sealed class LlamaCppModel : IDisposable
 
     static LlamaCppModel()
     {
-        NativeLibraryConfig.All.WithLogCallback((level, message) =>
+        try
         {
-            lock (LogLock) LogText.Append(message);
-        });
+            NativeLibraryConfig.All.WithLogCallback((level, message) =>
+            {
+                lock (LogLock) LogText.Append(message);
+            });
+        }
+        catch (InvalidOperationException)
+        {
+            // Another test loaded llama.cpp first (through LLamaSharp directly): its log is then not captured.
+        }
     }
 
     private readonly LLamaWeights _weights;
