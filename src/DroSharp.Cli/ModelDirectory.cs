@@ -13,10 +13,16 @@ internal static class ModelDirectory
         catch (ArgumentException e) { throw new UserErrorException($"{dir}: {e.Message}"); }
     }
 
-    /// <summary>The directory's tokenizer.json, or null when it has none (then data must give token ids).</summary>
+    /// <summary>
+    /// The directory's tokenizer.json, or null when it has none (then data must give token ids). A LoRA
+    /// adapter directory without one uses its base model's.
+    /// </summary>
     public static Tokenizer? LoadTokenizer(string dir)
     {
         string path = Path.Combine(dir, "tokenizer.json");
+        if (!File.Exists(path) && Models.Lora.PeftAdapterFiles.IsAdapterDirectory(dir)
+            && Models.Lora.PeftAdapterConfig.Load(dir).BaseModelNameOrPath is { } baseDir && Directory.Exists(baseDir))
+            path = Path.Combine(baseDir, "tokenizer.json");
         if (!File.Exists(path)) return null;
         try { return Tokenizer.FromFile(path); }
         catch (Exception e) when (e is FormatException or IOException) { throw new UserErrorException(e.Message); }

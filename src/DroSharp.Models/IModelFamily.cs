@@ -41,4 +41,16 @@ public interface IModelFamily
     /// are the paper's ablations, with the family's initialisation for their head.
     /// </summary>
     IValueModel CreateValueModel(IPolicyModel policy, Values.ValueModelKind kind, DeterministicRandom rng);
+
+    /// <summary>
+    /// DRO's per-prompt value V(x) on <paramref name="policy"/>'s own modules, not a copy of them (for a
+    /// frozen base shared with the policy, each with its own LoRA adapter): the family's head (T5: mean
+    /// over the prompt's encoder states; a decoder: the last prompt token), drawn from <paramref name="rng"/>
+    /// as <see cref="CreateValueModel"/> draws it. The value's parameters are the head only;
+    /// <see cref="Values.SharedBaseValue.Linears"/> lists the policy's Linear modules its forward runs through.
+    /// </summary>
+    Values.SharedBaseValue CreateValueModelOnBase(IPolicyModel policy, DeterministicRandom rng);
+
+    /// <summary>PEFT's <c>task_type</c> of the family's policy: <c>CAUSAL_LM</c> or <c>SEQ_2_SEQ_LM</c>.</summary>
+    string PeftTaskType { get; }
 }

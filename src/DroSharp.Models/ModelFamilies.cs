@@ -67,9 +67,13 @@ public static class ModelFamilies
         return ParseConfig(File.ReadAllText(path, Encoding.UTF8), path);
     }
 
-    /// <summary>Loads the policy of an HF model directory (config.json + safetensors weights).</summary>
+    /// <summary>
+    /// Loads the policy of an HF model directory (config.json + safetensors weights), or of a PEFT LoRA
+    /// adapter directory (adapter_config.json): its base with the adapter (<see cref="Lora.LoraPolicyModel.Load"/>).
+    /// </summary>
     public static IPolicyModel LoadPolicy(string directory)
     {
+        if (Lora.PeftAdapterFiles.IsAdapterDirectory(directory)) return Lora.LoraPolicyModel.Load(directory);
         var (family, config) = LoadConfig(directory);
         return family.LoadPolicy(directory, config);
     }
@@ -82,7 +86,10 @@ public static class ModelFamilies
             throw new DirectoryNotFoundException($"{directory} is a file; a model is a directory holding config.json and model.safetensors");
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model directory {directory} does not exist");
         string path = Path.Combine(directory, CheckpointDirectory.ConfigFileName);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{directory} has no config.json: not a Hugging Face model directory", path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException(Lora.PeftAdapterFiles.IsAdapterDirectory(directory)
+                ? $"{directory} is a LoRA adapter directory (adapter_config.json), not a full model; merge it into its base first: dro merge --adapter {directory} --out DIR"
+                : $"{directory} has no config.json: not a Hugging Face model directory", path);
         return path;
     }
 }

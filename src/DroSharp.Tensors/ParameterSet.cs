@@ -6,13 +6,16 @@ namespace DroSharp.Tensors;
 /// A model's parameters by their Hugging Face names, in creation order (the order optimisers and
 /// checkpoints iterate in). Each is an owned float32 tensor with its name set; <c>RequiresGrad</c> is the
 /// trainable flag (true when created; <see cref="Freeze"/> clears it). The <see cref="Linear"/> modules
-/// built on these parameters are registered too, in creation order, for adapters to find.
+/// built on these parameters are registered too, in creation order, for adapters to find. A frozen
+/// Linear weight may be moved out of <see cref="All"/> into bfloat16 storage
+/// (<see cref="StoreInBFloat16"/>, listed in <see cref="BFloat16Weights"/>), which this set then owns.
 /// </summary>
 public sealed class ParameterSet : IDisposable
 {
     private readonly List<Tensor> _list = new();
     private readonly Dictionary<string, Tensor> _byName = new(StringComparer.Ordinal);
     private readonly List<Linear> _linears = new();
+    private readonly List<BFloat16Matrix> _bfloat16 = new();
 
     public IReadOnlyList<Tensor> All => _list;
 
@@ -21,6 +24,9 @@ public sealed class ParameterSet : IDisposable
 
     /// <summary>Every <see cref="Linear"/> module built on this set, in creation order.</summary>
     public IReadOnlyList<Linear> Linears => _linears;
+
+    /// <summary>Frozen Linear weights stored in bfloat16 (no longer in <see cref="All"/>), in conversion order.</summary>
+    public IReadOnlyList<BFloat16Matrix> BFloat16Weights => _bfloat16;
 
     public int Count => _list.Count;
 
@@ -44,6 +50,30 @@ public sealed class ParameterSet : IDisposable
         _list.Add(t);
         _byName.Add(name, t);
         return t;
+    }
+
+    /// <summary>
+    /// Stores the frozen weight of <paramref name="linear"/> (a module of this set) in bfloat16: the
+    /// float32 tensor leaves <see cref="All"/> and is freed, and the module computes with the bfloat16
+    /// matrix (<see cref="Linear.FrozenWeight"/>). <paramref name="values"/> gives the matrix (e.g. read
+    /// straight from a bfloat16 checkpoint); when null the float32 values are rounded to nearest-even.
+    /// </summary>
+    public void StoreInBFloat16(Linear linear, BFloat16Matrix? values = null)
+    {
+        ArgumentNullException.ThrowIfNull(linear);
+        if (!_linears.Contains(linear)) throw new ArgumentException($"{linear.Name} is not a module of this parameter set", nameof(linear));
+        var w = linear.Weight;
+        if (w.RequiresGrad) throw new InvalidOperationException($"{w.Name} trains; only a frozen weight can be stored in bfloat16 (freeze it first)");
+        var m = values ?? BFloat16Matrix.FromFloat32(w);
+        if (m.Rows != w.Shape[0] || m.Cols != w.Shape[1])
+            throw new ArgumentException($"bfloat16 values [{m.Rows}, {m.Cols}] for {w.Name} of shape {w.Shape}", nameof(values));
+        m.Name = w.Name;
+        _list.Remove(w);
+        _byName.Remove(w.Name!);
+        w.Grad?.Dispose();
+        w.Dispose();
+        _bfloat16.Add(m);
+        linear.StoreWeightInBFloat16(m);
     }
 
     /// <summary>Called by <see cref="Linear"/>'s constructor.</summary>
@@ -91,8 +121,10 @@ public sealed class ParameterSet : IDisposable
             p.Grad?.Dispose();
             p.Dispose();
         }
+        foreach (var m in _bfloat16) m.Dispose();
         _list.Clear();
         _byName.Clear();
         _linears.Clear();
+        _bfloat16.Clear();
     }
 }

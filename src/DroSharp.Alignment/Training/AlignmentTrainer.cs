@@ -5,6 +5,7 @@ using DroSharp.Alignment.Data;
 using DroSharp.Alignment.Objectives;
 using DroSharp.Models;
 using DroSharp.Models.Checkpoints;
+using DroSharp.Models.Lora;
 using DroSharp.Models.Values;
 using DroSharp.Tensors;
 using DroSharp.Tensors.Autograd;
@@ -27,7 +28,7 @@ namespace DroSharp.Alignment.Training;
 /// cached in the run), a value model. Checkpoints hold everything needed to continue bit for bit;
 /// <see cref="Train"/> with <c>resume</c> continues from the newest one.
 /// </summary>
-public sealed class AlignmentTrainer : IDisposable
+public sealed partial class AlignmentTrainer : IDisposable
 {
     private static readonly JsonSerializerOptions SnakeCase = new()
     {
@@ -46,6 +47,7 @@ public sealed class AlignmentTrainer : IDisposable
     private readonly DataParallelGroup _group;
     private readonly int _accumulation; // micro-batches per process per step
 
+    private LoraModelSet? _lora;
     private IPolicyModel _policy = null!;
     private IValueModel? _value;
     private ReferenceLogProbs? _reference;
@@ -99,7 +101,7 @@ public sealed class AlignmentTrainer : IDisposable
         StartRunDirectory(resume);
         LoadModels();
         LoadData();
-        string? referenceHash = _needs.NeedsReference ? ModelDirectoryHash.Compute(_o.Ref ?? _o.Model) : null;
+        string? referenceHash = !_needs.NeedsReference ? null : _lora?.ReferenceKey() ?? ModelDirectoryHash.Compute(_o.Ref ?? _o.Model);
         RequireRanksAgree("options, data and models", referenceHash, resumedStep: null);
         PrepareReference(referenceHash);
         _runner = new MicroBatchRunner(_policy, _value, _objective, _reference, _o.LengthNormalize);
@@ -137,7 +139,7 @@ public sealed class AlignmentTrainer : IDisposable
             _log.WriteLine($"resumed from {cpDir} at step {cpStep} of {totalSteps}");
         }
 
-        using var tape = new Tape();
+        using var tape = new Tape { GradientCheckpointing = _o.GradientCheckpointing };
         using var metrics = WritesFiles ? new StreamWriter(_run.MetricsFile, append: true) : null;
         // A redrawn bar only when the log is this terminal's stderr; plain lines otherwise (files, CI, library callers).
         var progress = new ProgressReporter(_log, ReferenceEquals(_log, Console.Error) && !Console.IsErrorRedirected, step, totalSteps);
@@ -169,6 +171,7 @@ public sealed class AlignmentTrainer : IDisposable
                 {
                     var batch = sampler.Next(); // every process draws every batch, so samplers stay in step
                     if (rank != _group.Rank) continue;
+                    _lora?.SetDropoutSeed(LoraDropoutSeed(step, micro, rank));
                     _accumulator.Begin(micro);
                     var r = _runner.Run(_train, train: true, batch.Indices, 1.0 / microBatches, tape);
                     _accumulator.End(micro);
@@ -254,7 +257,8 @@ public sealed class AlignmentTrainer : IDisposable
 
     private void LoadModels()
     {
-        _policy = ModelFamilies.LoadPolicy(_o.Model);
+        _lora = LoadLora(); // null without --lora
+        _policy = _lora?.Policy ?? ModelFamilies.LoadPolicy(_o.Model);
         if (!_needs.NeedsValueNetwork) return;
         var kind = _needs.ValueMode switch
         {
@@ -263,7 +267,8 @@ public sealed class AlignmentTrainer : IDisposable
             DroValueMode.Shared => ValueModelKind.SharedBackbone,
             _ => throw new ArgumentOutOfRangeException(nameof(_needs.ValueMode)),
         };
-        _value = _policy.Family.CreateValueModel(_policy, kind, new DeterministicRandom(_o.Seed ^ 0x5EED_0F_7A1EUL));
+        var rng = new DeterministicRandom(_o.Seed ^ 0x5EED_0F_7A1EUL);
+        _value = _lora?.CreateValueModel(kind, rng) ?? _policy.Family.CreateValueModel(_policy, kind, rng);
     }
 
     private void LoadData()
@@ -334,9 +339,12 @@ public sealed class AlignmentTrainer : IDisposable
     {
         if (referenceHash is null) return;
         string refDir = _o.Ref ?? _o.Model;
-        _reference = new ReferenceLogProbs(_run.ReferenceCacheFile, referenceHash, _train, _eval,
-            () => ModelFamilies.LoadPolicy(refDir), _o.BatchSize, _o.LengthNormalize, _o.PrecomputeReference,
-            keepModel: _needs.NeedsMismatchedLogProbs);
+        _reference = _lora is { } lora // the base with adapters off: no second model
+            ? new ReferenceLogProbs(_run.ReferenceCacheFile, referenceHash, _train, _eval, () => lora.Reference, _o.BatchSize, _o.LengthNormalize,
+                _o.PrecomputeReference, keepModel: true)
+            : new ReferenceLogProbs(_run.ReferenceCacheFile, referenceHash, _train, _eval,
+                () => ModelFamilies.LoadPolicy(refDir), _o.BatchSize, _o.LengthNormalize, _o.PrecomputeReference,
+                keepModel: _needs.NeedsMismatchedLogProbs);
         int cached = _reference.LoadShared(_group);
         if (cached > 0) _log.WriteLine($"reference log-probs: reusing {cached} cached values from {_run.ReferenceCacheFile}");
         // RPO's partition values need every reference log-prob before the first step.

@@ -2,15 +2,17 @@ using System.Text.Json;
 using DroSharp.Alignment.Data;
 using DroSharp.Models;
 using DroSharp.Models.Checkpoints;
+using DroSharp.Models.Lora;
 using DroSharp.Tensors;
 using DroSharp.Tensors.Optim;
 
 namespace DroSharp.Alignment.Training;
 
 /// <summary>
-/// One resumable checkpoint, <c>checkpoints/step-N/</c>: <c>policy/</c> (an HF model directory),
-/// <c>value/</c> (the value network's parameters), <c>optimizer.policy.safetensors</c> and
-/// <c>optimizer.value.safetensors</c> (the optimiser states, counters in the metadata), and
+/// One resumable checkpoint, <c>checkpoints/step-N/</c>: <c>policy/</c> (an HF model directory, or
+/// with LoRA the policy's PEFT adapter only), <c>value/</c> (the value network's trainable
+/// parameters), <c>optimizer.policy.safetensors</c> and <c>optimizer.value.safetensors</c> (the
+/// optimiser states, counters in the metadata), and
 /// <c>trainer_state.json</c> (step, data position). It is written to a temporary directory and
 /// renamed into place, so a checkpoint directory is either complete or absent.
 /// </summary>
@@ -64,8 +66,8 @@ public static class TrainingCheckpoint
 
     public static TrainerState Load(string directory, ParameterSet policy, ParameterSet? value, Optimizer policyOptimizer, Optimizer? valueOptimizer)
     {
-        StateDictLoader.Load(Path.Combine(directory, PolicyDir), policy.All);
-        if (value is not null) StateDictLoader.Load(Path.Combine(directory, ValueDir), value.All);
+        LoadWeights(Path.Combine(directory, PolicyDir), policy);
+        if (value is not null) LoadWeights(Path.Combine(directory, ValueDir), value);
         LoadOptimizer(Path.Combine(directory, PolicyOptimizerFile), policyOptimizer);
         if (valueOptimizer is not null) LoadOptimizer(Path.Combine(directory, ValueOptimizerFile), valueOptimizer);
         string statePath = Path.Combine(directory, StateFileName);
@@ -82,6 +84,13 @@ public static class TrainingCheckpoint
         {
             throw new TrainingException($"{statePath}: not a valid trainer state ({e.Message})", e);
         }
+    }
+
+    // An HF model directory (full fine-tuning) or a PEFT adapter directory (LoRA: the adapter, and a value head).
+    private static void LoadWeights(string directory, ParameterSet parameters)
+    {
+        if (PeftAdapterFiles.IsAdapterDirectory(directory)) PeftAdapterFiles.LoadInto(directory, parameters);
+        else StateDictLoader.Load(directory, parameters.All);
     }
 
     private static void SaveOptimizer(string path, Optimizer optimizer)

@@ -122,7 +122,36 @@ public sealed record TrainingOptions
         return (int)(global / perRound);
     }
 
+    /// <summary>LoRA rank r: train adapters on a frozen base shared by the policy, the reference and the value network; 0 trains every weight (the default).</summary>
+    [JsonPropertyName("lora")] public int Lora { get; init; }
+    /// <summary>LoRA α (scale α/r); 2·r when null, as TRL's defaults (r 16, α 32).</summary>
+    [JsonPropertyName("lora_alpha")] public double? LoraAlpha { get; init; }
+    /// <summary>Dropout on the adapters' inputs (TRL's default 0.05).</summary>
+    [JsonPropertyName("lora_dropout")] public double LoraDropout { get; init; } = 0.05;
+    /// <summary>Modules that get adapters: PEFT target_modules names, comma-separated (suffix match), or all-linear.</summary>
+    [JsonPropertyName("lora_targets")] public string LoraTargets { get; init; } = Models.Lora.LoraTargets.AllLinear;
+    /// <summary>rsLoRA: scale α/√r instead of α/r.</summary>
+    [JsonPropertyName("use_rslora")] public bool UseRsLora { get; init; }
+    /// <summary>Storage of the frozen base's Linear weights with LoRA: f32 or bf16.</summary>
+    [JsonPropertyName("base_dtype")] public string BaseDtype { get; init; } = "f32";
+    /// <summary>Recompute each transformer block's forward in its backward instead of keeping its activations.</summary>
+    [JsonPropertyName("gradient_checkpointing")] public bool GradientCheckpointing { get; init; }
+
     [JsonIgnore] public double EffectiveValueLearningRate => ValueLearningRate ?? LearningRate;
+
+    /// <summary>The adapters' hyper-parameters, or null without <see cref="Lora"/>.</summary>
+    public Models.Lora.LoraOptions? LoraOptions() => Lora == 0 ? null : new Models.Lora.LoraOptions
+    {
+        Rank = Lora, Alpha = LoraAlpha ?? 2.0 * Lora, Dropout = LoraDropout,
+        Targets = Models.Lora.LoraTargets.Parse(LoraTargets), UseRsLora = UseRsLora,
+    };
+
+    [JsonIgnore] public Models.Lora.BaseWeightDtype BaseWeightDtype => BaseDtype switch
+    {
+        "f32" => Models.Lora.BaseWeightDtype.Float32,
+        "bf16" => Models.Lora.BaseWeightDtype.BFloat16,
+        _ => throw new TrainingException($"--base-dtype must be f32 or bf16, not '{BaseDtype}'"),
+    };
 
     [JsonIgnore] public DroValueMode ValueMode => Value switch
     {
@@ -181,6 +210,27 @@ public sealed record TrainingOptions
         _ = ObjectiveOptions();
         _ = ChatTemplateVariables();
         if (Value != "per-example" && Algo != "dro-v") throw new TrainingException($"--value {Value} applies to dro-v only");
+        ValidateLora();
+    }
+
+    private void ValidateLora()
+    {
+        _ = BaseWeightDtype;
+        if (Lora < 0) throw new TrainingException($"--lora must be a rank ≥ 1 (or 0 for full fine-tuning), not {Lora}");
+        if (Lora == 0)
+        {
+            if (BaseDtype != "f32") throw new TrainingException("--base-dtype bf16 stores a frozen base: it needs --lora R");
+            if (LoraAlpha is not null || LoraDropout != 0.05 || LoraTargets != Models.Lora.LoraTargets.AllLinear || UseRsLora)
+                throw new TrainingException("--lora-alpha, --lora-dropout, --lora-targets and --use-rslora apply to LoRA training: give --lora R");
+            return;
+        }
+        if (LoraAlpha is { } a) Positive(a, "--lora-alpha");
+        if (!(LoraDropout >= 0 && LoraDropout < 1)) throw new TrainingException($"--lora-dropout must be in [0, 1), not {LoraDropout}");
+        var targets = Models.Lora.LoraTargets.Parse(LoraTargets);
+        if (targets.Count == 0) throw new TrainingException("--lora-targets is empty; give module names (q_proj,v_proj) or all-linear");
+        if (targets.Count > 1 && targets.Contains(Models.Lora.LoraTargets.AllLinear)) throw new TrainingException("--lora-targets: all-linear cannot be combined with module names");
+        if (Ref is not null && Path.GetFullPath(Ref) != Path.GetFullPath(Model))
+            throw new TrainingException("--ref: with --lora the reference is the --model base with adapters off (no second model); train without --ref");
     }
 
     private static void Positive(double x, string name)

@@ -14,7 +14,9 @@ namespace DroSharp.Cli.Bench;
 /// step sees the same B rows): policy and value forward and backward, the objective, clipping and
 /// AdamW on both networks (lr 1e-5, weight decay 0.01, constant schedule), as the PyTorch peers'
 /// <c>bench</c> define the step. The reference log-probs are computed in the first warm-up step
-/// (lazily, as in a real run) and cached. Tokens = B·(P+R) per step.
+/// (lazily, as in a real run) and cached. Tokens = B·(P+R) per step. With <see cref="Lora"/> the step
+/// is <c>dro train --lora R</c>'s (adapters on every Linear module, dropout 0.05, α = 2r), with
+/// <see cref="BaseDtype"/> and <see cref="GradientCheckpointing"/> as there.
 /// </summary>
 public sealed class TrainingStepBenchmark
 {
@@ -25,6 +27,11 @@ public sealed class TrainingStepBenchmark
     public int Steps { get; init; } = 5;
     public string Algo { get; init; } = "dro-v";
     public ulong Seed { get; init; } = 1234;
+    /// <summary>LoRA rank (0: full fine-tuning), as <c>dro train --lora</c>, on every Linear module.</summary>
+    public int Lora { get; init; }
+    /// <summary>f32 or bf16: the frozen base's Linear weights with LoRA.</summary>
+    public string BaseDtype { get; init; } = "f32";
+    public bool GradientCheckpointing { get; init; }
 
     /// <param name="MatmulGflopPerStep">Matrix-product GFLOP of one step (<see cref="Models.MatmulFlops"/>: forward and backward of policy and value).</param>
     /// <param name="PeakGflops">Median of the FMA peak trials run between the timed steps (all threads).</param>
@@ -62,6 +69,7 @@ public sealed class TrainingStepBenchmark
                 Algo = Algo, Model = modelDir, Data = data, Out = Path.Combine(root, "run"),
                 BatchSize = Batch, MaxSteps = Steps + 2, LearningRate = 1e-5, WeightDecay = 0.01, WarmupSteps = 0, Schedule = "constant",
                 SaveEvery = 0, LogEvery = 1, MaxPromptLength = null, MaxCompletionLength = null, Seed = Seed,
+                Lora = Lora, BaseDtype = BaseDtype, GradientCheckpointing = GradientCheckpointing,
             };
             var times = new List<double>();
             var peaks = new List<double>();

@@ -15,9 +15,12 @@ public static class StepBenchCommand
         var promptLen = new Option<int>("--prompt-len") { Description = "Prompt length P (tokens, no padding).", DefaultValueFactory = _ => 64 };
         var responseLen = new Option<int>("--response-len") { Description = "Response length R.", DefaultValueFactory = _ => 64 };
         var steps = new Option<int>("--steps") { Description = "Timed steps after 2 warm-up steps.", DefaultValueFactory = _ => 5 };
+        var lora = new Option<int>("--lora") { Description = "LoRA rank r on every Linear module (0: full fine-tuning), as dro train --lora.", DefaultValueFactory = _ => 0 };
+        var baseDtype = new Option<string>("--base-dtype") { Description = "With --lora: the frozen base's Linear weights in f32 or bf16.", DefaultValueFactory = _ => "f32" };
+        var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Recompute each block's forward in backward, as dro train --gradient-checkpointing." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object: median_step_s, tokens_per_s, peak_rss_mb (and details)." };
         var cmd = new Command("step", "Time the real dro train step (DRO-V: policy and value forward+backward, objective, clipping, AdamW on both) on random tokens, as the PyTorch peers' bench defines it; tokens = B·(P+R).");
-        foreach (var o in new Option[] { preset, batch, promptLen, responseLen, steps, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { preset, batch, promptLen, responseLen, steps, lora, baseDtype, checkpointing, json }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             string p = parse.GetValue(preset)!;
@@ -25,8 +28,15 @@ public static class StepBenchCommand
             int b = parse.GetValue(batch), pl = parse.GetValue(promptLen), rl = parse.GetValue(responseLen), n = parse.GetValue(steps);
             if (b < 1 || pl < 1 || rl < 1 || n < 1) throw new UserErrorException("--batch, --prompt-len, --response-len and --steps must be at least 1");
             bool asJson = parse.GetValue(json);
-            var bench = new TrainingStepBenchmark { Preset = p, Batch = b, PromptLength = pl, ResponseLength = rl, Steps = n };
-            if (!asJson) Console.WriteLine($"dro bench step: {p}, batch {b}, prompt {pl}, response {rl}, {n} timed steps (+2 warm-up), {Tensors.Threading.WorkerPool.Default.Threads} threads");
+            int r16 = parse.GetValue(lora);
+            string dtype = parse.GetValue(baseDtype)!;
+            bool gc = parse.GetValue(checkpointing);
+            if (r16 < 0) throw new UserErrorException("--lora must be ≥ 0");
+            if (dtype is not ("f32" or "bf16")) throw new UserErrorException($"--base-dtype must be f32 or bf16, not '{dtype}'");
+            if (dtype == "bf16" && r16 == 0) throw new UserErrorException("--base-dtype bf16 stores a frozen base: it needs --lora R");
+            var bench = new TrainingStepBenchmark { Preset = p, Batch = b, PromptLength = pl, ResponseLength = rl, Steps = n, Lora = r16, BaseDtype = dtype, GradientCheckpointing = gc };
+            string config = (r16 > 0 ? $"LoRA r {r16}, base {dtype}" : "full fine-tuning") + (gc ? ", gradient checkpointing" : "");
+            if (!asJson) Console.WriteLine($"dro bench step: {p}, batch {b}, prompt {pl}, response {rl}, {config}, {n} timed steps (+2 warm-up), {Tensors.Threading.WorkerPool.Default.Threads} threads");
             var r = bench.Run(asJson ? null : Console.WriteLine);
             if (asJson)
             {
@@ -38,6 +48,7 @@ public static class StepBenchCommand
                     ["matmul_gflop_per_step"] = r.MatmulGflopPerStep, ["gflops"] = r.Gflops, ["peak_gflops"] = r.PeakGflops,
                     ["efficiency"] = r.Efficiency, ["peak_trials_gflops"] = r.PeakTrials, ["simd"] = Tensors.Kernels.KernelDispatch.Level.ToString(),
                     ["threads"] = Tensors.Threading.WorkerPool.Default.Threads,
+                    ["lora"] = r16, ["base_dtype"] = dtype, ["gradient_checkpointing"] = gc,
                 }));
             }
             else

@@ -71,6 +71,15 @@ public static class TrainCommand
         Add<double>("--down-reward", "Reward of a thumbs-down label.", Defaults.DownReward);
         Add<string>("--chat-template", ChatTemplateOptions.TemplateDescription, showDefault: false);
         Add<string>("--chat-template-kwargs", ChatTemplateOptions.KwargsDescription, showDefault: false);
+        Add<int>("--lora", "LoRA rank r: train low-rank adapters (PEFT format) on a frozen base that the policy, the reference and the value network share, " +
+                           "so memory is about one model plus adapters. 0 trains every weight (full fine-tuning). Prefer LoRA (e.g. --lora 16) for models over " +
+                           "~50M parameters, where three full-precision copies with AdamW states do not fit or are slow; full fine-tuning suits smaller models.", Defaults.Lora);
+        Add<double?>("--lora-alpha", "LoRA α: the adapters' scale is α/r.", "2·r");
+        Add<double>("--lora-dropout", "Dropout on the adapters' inputs while training.", Defaults.LoraDropout);
+        Add<string>("--lora-targets", "Modules that get adapters: PEFT target_modules names, comma-separated, matched as suffixes of module paths (q_proj,v_proj), or all-linear (every Linear but the output head).", Defaults.LoraTargets);
+        Add<bool>("--use-rslora", "rsLoRA: scale α/√r instead of α/r.", Defaults.UseRsLora);
+        Add<string>("--base-dtype", "With --lora: store the frozen base's Linear weights in bf16 (half the memory and bandwidth; embeddings and norms stay f32) or f32.", Defaults.BaseDtype);
+        Add<bool>("--gradient-checkpointing", "Keep only each transformer block's input and recompute its forward in backward: less activation memory, about one more forward per step.", Defaults.GradientCheckpointing);
 
         cmd.SetAction(parse =>
         {

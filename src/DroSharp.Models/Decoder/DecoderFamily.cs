@@ -44,6 +44,15 @@ public sealed class DecoderFamily : IModelFamily
         };
     }
 
+    public SharedBaseValue CreateValueModelOnBase(IPolicyModel policy, DeterministicRandom rng)
+    {
+        var p = policy as DecoderForCausalLM ?? throw new ArgumentException($"a decoder value model needs a decoder policy, not {policy.GetType().Name}");
+        // The value runs the whole backbone; every Linear of the causal LM is in it (the LM head is not a Linear).
+        return new SharedBaseValue(DecoderValueModel.OnBackbone(p, rng), p.Parameters.Linears);
+    }
+
+    public string PeftTaskType => "CAUSAL_LM";
+
     /// <summary>
     /// The special ids of a model without its directory's tokenizer files: EOS = the config's first
     /// eos_token_id (else generation_config's), stop ids = generation_config's and the config's eos ids,

@@ -1,4 +1,5 @@
 using DroSharp.Tensors;
+using DroSharp.Tensors.Autograd;
 
 namespace DroSharp.Models.Decoder;
 
@@ -56,7 +57,8 @@ public sealed class DecoderModel
     /// <summary>
     /// ids [B·T] at positions [B·T] → final-normed hidden states [B, T, hidden]. keyMask [B, T] marks real
     /// tokens (right padding); sequenceLengths[b] is row b's length (for length-dependent RoPE).
-    /// With caches (one per layer), see <see cref="DecoderAttention.Forward"/>.
+    /// With caches (one per layer), see <see cref="DecoderAttention.Forward"/>. On a tape with
+    /// <see cref="Tape.GradientCheckpointing"/> each layer is recomputed in backward (<see cref="Ops.Checkpoint"/>).
     /// </summary>
     public Tensor Forward(int[] ids, int[] positions, int batch, Tensor? keyMask, int[] sequenceLengths,
         IReadOnlyList<KeyValueCache>? caches = null, int[]? promptLengths = null)
@@ -74,7 +76,10 @@ public sealed class DecoderModel
                 rope = attention.UsesLocalRope
                     ? local ??= _rotary.Prepare(local: true, positions, batch, sequenceLengths)
                     : global ??= _rotary.Prepare(local: false, positions, batch, sequenceLengths);
-            h = Layers[i].Forward(h, rope, keyMask, caches?[i], promptLengths);
+            var layer = Layers[i];
+            if (caches is null && Tape.Current is { Recording: true, GradientCheckpointing: true })
+                h = Ops.Checkpoint(x => layer.Forward(x[0], rope, keyMask), h);
+            else h = layer.Forward(h, rope, keyMask, caches?[i], promptLengths);
         }
         return Ops.RmsNorm(h, Norm, (float)_c.RmsNormEps, _c.NormPlusOne);
     }

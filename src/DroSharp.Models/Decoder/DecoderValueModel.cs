@@ -7,6 +7,8 @@ namespace DroSharp.Models.Decoder;
 /// DRO's value network for a decoder-only policy: its own backbone (<c>model.*</c>, a copy of the
 /// policy's at the start) run on the prompt alone, and <c>value_head</c> = Linear(hidden → 1) with bias
 /// on the final-normed hidden state of the last prompt token (the sequence-classification convention).
+/// <see cref="OnBackbone"/> makes one that runs the policy's own backbone instead (a frozen base shared
+/// with the policy; its parameters are then the head only).
 /// </summary>
 public sealed class DecoderValueModel : IValueModel
 {
@@ -16,6 +18,14 @@ public sealed class DecoderValueModel : IValueModel
     {
         _config = config;
         Model = new DecoderModel(Parameters, "model", config);
+        HeadWeight = Parameters.Create("value_head.weight", new Shape(1, config.HiddenSize));
+        HeadBias = Parameters.Create("value_head.bias", new Shape(1));
+    }
+
+    private DecoderValueModel(DecoderConfig config, DecoderModel backbone)
+    {
+        _config = config;
+        Model = backbone;
         HeadWeight = Parameters.Create("value_head.weight", new Shape(1, config.HiddenSize));
         HeadBias = Parameters.Create("value_head.bias", new Shape(1));
     }
@@ -33,6 +43,17 @@ public sealed class DecoderValueModel : IValueModel
         var v = new DecoderValueModel(policy.Config);
         foreach (var p in v.Parameters.All)
             if (policy.Parameters.TryGet(p.Name!, out var src)) p.CopyFrom(src);
+        for (int i = 0; i < v.HeadWeight.Length; i++) v.HeadWeight[i] = (float)(rng.NextGaussian() * policy.Config.InitializerRange);
+        return v;
+    }
+
+    /// <summary>
+    /// A value model on <paramref name="policy"/>'s own backbone (not copied; the policy keeps owning it)
+    /// with a head drawn as <see cref="FromPolicy"/> draws it.
+    /// </summary>
+    public static DecoderValueModel OnBackbone(DecoderForCausalLM policy, DeterministicRandom rng)
+    {
+        var v = new DecoderValueModel(policy.Config, policy.Model);
         for (int i = 0; i < v.HeadWeight.Length; i++) v.HeadWeight[i] = (float)(rng.NextGaussian() * policy.Config.InitializerRange);
         return v;
     }

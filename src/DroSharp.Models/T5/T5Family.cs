@@ -36,6 +36,16 @@ public sealed class T5Family : IModelFamily
         };
     }
 
+    public SharedBaseValue CreateValueModelOnBase(IPolicyModel policy, DeterministicRandom rng)
+    {
+        var t5 = policy as T5ForConditionalGeneration ?? throw new ArgumentException($"a T5 value model needs a T5 policy, not {policy.GetType().Name}");
+        // The value reads the prompt through the encoder only.
+        var linears = t5.Parameters.Linears.Where(l => l.Name.StartsWith("encoder.", StringComparison.Ordinal)).ToList();
+        return new SharedBaseValue(T5ValueModel.OnEncoder(t5, rng), linears);
+    }
+
+    public string PeftTaskType => "SEQ_2_SEQ_LM";
+
     private static T5Config AsT5(IModelConfig config) =>
         config as T5Config ?? throw new ArgumentException($"the T5 family cannot build a model from a {config.GetType().Name}");
 }

@@ -1,4 +1,5 @@
 using DroSharp.Tensors;
+using DroSharp.Tensors.Autograd;
 
 namespace DroSharp.Models.T5;
 
@@ -45,7 +46,8 @@ public sealed class T5Stack
     /// is the padding mask [B, T]. Decoder: causal self-attention only (HF's default without a
     /// decoder attention mask) and cross-attention over encoderHidden masked by encoderMask.
     /// While decoding, <paramref name="caches"/> (one per block) hold what earlier steps computed and
-    /// the T new positions start at <paramref name="positionOffset"/>.
+    /// the T new positions start at <paramref name="positionOffset"/>. On a tape with
+    /// <see cref="Tape.GradientCheckpointing"/> each block is recomputed in backward (<see cref="Ops.Checkpoint"/>).
     /// </summary>
     public Tensor Forward(Tensor embeds, Tensor? mask, Tensor? encoderHidden = null, Tensor? encoderMask = null,
         IReadOnlyList<T5LayerCache>? caches = null, int positionOffset = 0)
@@ -57,8 +59,15 @@ public sealed class T5Stack
             : RelativePositionBucket.Table(t, keys, bidirectional: !IsDecoder, _cfg.RelativeAttentionNumBuckets, _cfg.RelativeAttentionMaxDistance, positionOffset);
         var bias = Ops.PositionBias(table, buckets, t, keys);
         var h = embeds;
+        bool checkpoint = caches is null && Tape.Current is { Recording: true, GradientCheckpointing: true };
         for (int i = 0; i < Blocks.Count; i++)
-            h = Blocks[i].Forward(h, bias, IsDecoder ? null : mask, causal: IsDecoder, encoderHidden, encoderMask, caches?[i]);
+        {
+            var block = Blocks[i];
+            var selfMask = IsDecoder ? null : mask;
+            if (!checkpoint) h = block.Forward(h, bias, selfMask, causal: IsDecoder, encoderHidden, encoderMask, caches?[i]);
+            else if (encoderHidden is null) h = Ops.Checkpoint(x => block.Forward(x[0], x[1], selfMask, causal: IsDecoder, null, encoderMask), h, bias);
+            else h = Ops.Checkpoint(x => block.Forward(x[0], x[1], selfMask, causal: IsDecoder, x[2], encoderMask), h, bias, encoderHidden);
+        }
         return Ops.RmsNorm(h, FinalLayerNorm, (float)_cfg.LayerNormEpsilon);
     }
 }

@@ -6,7 +6,9 @@ namespace DroSharp.Models.T5;
 /// The DRO value network V_φ(x): its own T5 encoder (<c>shared.weight</c>, <c>encoder.*</c>), masked
 /// mean pooling of the final encoder states over the prompt's real tokens, then
 /// <c>value_head</c> = Linear(d_model → 1) with bias. It sees the prompt only. Kept separate from
-/// the policy: the DRO paper found parameter sharing harmful.
+/// the policy: the DRO paper found parameter sharing harmful. <see cref="OnEncoder"/> makes one that
+/// runs the policy's own (frozen) embedding and encoder instead, for a base shared with the policy
+/// where each has its own LoRA adapter; its parameters are then the head only.
 /// </summary>
 public sealed class T5ValueModel : IValueModel
 {
@@ -26,6 +28,27 @@ public sealed class T5ValueModel : IValueModel
         Encoder = new T5Stack(Parameters, "encoder", config, isDecoder: false);
         HeadWeight = Parameters.Create("value_head.weight", new Shape(1, config.DModel));
         HeadBias = Parameters.Create("value_head.bias", new Shape(1));
+    }
+
+    private T5ValueModel(T5Config config, Tensor shared, T5Stack encoder)
+    {
+        Config = config;
+        Shared = shared;
+        Encoder = encoder;
+        HeadWeight = Parameters.Create("value_head.weight", new Shape(1, config.DModel));
+        HeadBias = Parameters.Create("value_head.bias", new Shape(1));
+    }
+
+    /// <summary>
+    /// A value model on <paramref name="policy"/>'s own <c>shared.weight</c> and encoder (not copied; the
+    /// policy keeps owning them) with a head drawn as <see cref="FromPolicy"/> draws it.
+    /// </summary>
+    public static T5ValueModel OnEncoder(T5ForConditionalGeneration policy, DeterministicRandom rng)
+    {
+        var v = new T5ValueModel(policy.Config, policy.Shared, policy.Encoder);
+        double std = T5Initialization.StdFor("value_head.weight", policy.Config);
+        for (int i = 0; i < v.HeadWeight.Length; i++) v.HeadWeight[i] = (float)(rng.NextGaussian() * std);
+        return v;
     }
 
     /// <summary>

@@ -18,6 +18,7 @@ public sealed unsafe class Tape : IDisposable
 
     private TapeRecord[] _records = new TapeRecord[256];
     private int _count;
+    private Tape? _checkpointTape;
 
     // Arena blocks of intermediates' gradients that a finished backward step no longer needs, by element
     // count: the next gradient of that size reuses one instead of growing the arena.
@@ -46,6 +47,19 @@ public sealed unsafe class Tape : IDisposable
     public bool RecycleGradients { get; set; } = true;
 
     public int Count => _count;
+
+    /// <summary>
+    /// Activation checkpointing: while this tape records, models run each transformer block through
+    /// <see cref="Ops.Checkpoint"/>, which keeps only the block's input and output and recomputes the
+    /// block's forward inside its backward (less memory, one more forward per block).
+    /// </summary>
+    public bool GradientCheckpointing { get; set; }
+
+    /// <summary>The nested tape <see cref="Ops.Checkpoint"/> runs blocks on (created on first use, reset after each use).</summary>
+    internal Tape CheckpointTape => _checkpointTape ??= new Tape();
+
+    /// <summary>The records so far, oldest first.</summary>
+    internal ReadOnlySpan<TapeRecord> Records => _records.AsSpan(0, _count);
 
     /// <summary>Makes this tape the current one until the scope is disposed.</summary>
     public Scope Activate()
@@ -187,6 +201,19 @@ public sealed unsafe class Tape : IDisposable
         RunBackward();
     }
 
+    /// <summary>
+    /// Backpropagates <paramref name="gradient"/> as the gradient of <paramref name="output"/> itself (the
+    /// buffer is used, not copied: it must outlive the call): <see cref="Ops.Checkpoint"/> hands the
+    /// outer tape's gradient of a block's output to the block recomputed on this tape.
+    /// </summary>
+    internal void BackwardFrom(Tensor output, Tensor gradient)
+    {
+        if (gradient.Length != output.Length) throw new ArgumentException($"gradient {gradient.Shape} for output {output.Shape}");
+        ForgetIntermediateGradients();
+        output.Grad = gradient;
+        RunBackward();
+    }
+
     // Every recorded output is an intermediate (arena memory); leaves and parameters keep theirs.
     private void ForgetIntermediateGradients()
     {
@@ -231,11 +258,13 @@ public sealed unsafe class Tape : IDisposable
         _count = 0;
         foreach (var stack in _freeGradients.Values) stack.Clear(); // kept: no allocation in steady state
         Arena.Reset();
+        _checkpointTape?.Reset();
     }
 
     public void Dispose()
     {
         if (t_current == this) t_current = null;
+        _checkpointTape?.Dispose();
         Array.Clear(_records, 0, _count);
         _count = 0;
         Arena.Dispose();

@@ -1,0 +1,33 @@
+using DroSharp.Tensors;
+using DroSharp.Tensors.Modules;
+
+namespace DroSharp.Models.Lora;
+
+/// <summary>Matrix-product FLOPs of LoRA-adapted models, for <see cref="MatmulFlops"/>.</summary>
+public static class LoraFlops
+{
+    /// <summary>
+    /// <paramref name="baseFlops"/> with its projections counted as frozen when no parameter of
+    /// <paramref name="baseParameters"/> trains, plus the adapters' products.
+    /// </summary>
+    public static MatmulFlops Adapted(MatmulFlops baseFlops, ParameterSet baseParameters, IReadOnlyList<Linear> linears, IReadOnlyList<LoraAdapter> adapters)
+    {
+        bool frozen = !baseParameters.All.Any(p => p.RequiresGrad);
+        var b = frozen ? new MatmulFlops(0, baseFlops.Attention, baseFlops.FrozenProjections + baseFlops.Projections) : baseFlops;
+        return b + Adapters(baseFlops.Projections + baseFlops.FrozenProjections, linears, adapters);
+    }
+
+    /// <summary>
+    /// The adapters' products, 2·rows·r·(in + out) each (trainable: 3× in forward and backward), with the
+    /// rows a module sees estimated as <paramref name="baseProjections"/> / Σ 2·in·out over
+    /// <paramref name="linears"/>: exact when every module sees every row and nothing else projects, an
+    /// over-estimate by the LM head's share otherwise (a few percent of a few percent of the step).
+    /// </summary>
+    public static MatmulFlops Adapters(double baseProjections, IReadOnlyList<Linear> linears, IReadOnlyList<LoraAdapter> adapters)
+    {
+        if (adapters.Count == 0 || linears.Count == 0) return default;
+        double perRow = linears.Sum(l => 2.0 * l.InFeatures * l.OutFeatures);
+        double rows = baseProjections / perRow;
+        return new MatmulFlops(rows * adapters.Sum(a => 2.0 * a.Rank * (a.Module.InFeatures + a.Module.OutFeatures)), 0);
+    }
+}

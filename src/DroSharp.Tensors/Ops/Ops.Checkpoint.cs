@@ -1,0 +1,110 @@
+using DroSharp.Tensors.Autograd;
+using DroSharp.Tensors.Modules;
+
+namespace DroSharp.Tensors;
+
+public static unsafe partial class Ops
+{
+    /// <summary>
+    /// Activation checkpointing: y = block(inputs), where only the inputs and y stay on the current tape.
+    /// The block runs on a nested tape whose activations are freed at once; the backward runs the block
+    /// again on the nested tape (with the adapter selection of the forward, so that the same adapters
+    /// and dropout masks are used) and backpropagates y's gradient through it. Parameters receive their
+    /// gradients as without checkpointing, and the inputs' gradients are accumulated into the very
+    /// buffers the plain backward would use, so the results are bit-identical.
+    /// <para>
+    /// Every tensor the block reads that needs a gradient must be a parameter or one of
+    /// <paramref name="inputs"/> (the block receives stand-ins of them when recomputed); the forward checks
+    /// this. The block must be deterministic. Without a recording tape the block just runs.
+    /// </para>
+    /// </summary>
+    public static Tensor Checkpoint(Func<Tensor[], Tensor> block, params Tensor[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var tape = Tape.Current;
+        if (tape is null || !tape.Recording) return block(inputs);
+        var nested = tape.CheckpointTape;
+        Tensor y;
+        bool requiresGrad;
+        try
+        {
+            using (nested.Activate())
+            {
+                var result = block(inputs);
+                if (Array.IndexOf(inputs, result) >= 0) throw new ArgumentException("Checkpoint: the block returned one of its inputs; a checkpointed block must compute its output");
+                RequireDeclaredInputs(nested, inputs);
+                y = tape.Arena.Uninitialized(result.Shape);
+                Buffer.MemoryCopy(result.Data, y.Data, (long)y.Length * sizeof(float), (long)y.Length * sizeof(float));
+                requiresGrad = result.RequiresGrad;
+            }
+        }
+        finally
+        {
+            nested.Reset();
+        }
+        if (requiresGrad)
+            tape.Record(new TapeRecord { Backward = &CheckpointBackward, Out = y, Extra = new CheckpointedBlock(block, inputs, AdapterSelection.Current) });
+        return y;
+    }
+
+    /// <summary>What a checkpoint's backward needs to run the block again.</summary>
+    private sealed record CheckpointedBlock(Func<Tensor[], Tensor> Block, Tensor[] Inputs, AdapterSelection Selection);
+
+    // A tensor that needs a gradient, read by an op of the block, produced by none of them, neither a
+    // parameter (owned memory) nor a declared input: its gradient would be lost with the nested tape.
+    private static void RequireDeclaredInputs(Tape nested, Tensor[] inputs)
+    {
+        var produced = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (ref readonly var rec in nested.Records)
+        {
+            Check(rec.A); Check(rec.B); Check(rec.C); Check(rec.D);
+            if (rec.Out is { } o) produced.Add(o);
+        }
+
+        void Check(Tensor? t)
+        {
+            if (t is null || !t.RequiresGrad || t.OwnsMemory || produced.Contains(t) || Array.IndexOf(inputs, t) >= 0) return;
+            throw new ArgumentException($"Checkpoint: the block reads a tensor {t.Shape} that needs a gradient but is not one of its inputs; pass it in inputs");
+        }
+    }
+
+    // Runs the block again on the nested tape with stand-ins of the inputs that share their memory and
+    // gradient buffers, and backpropagates dy through it. An input without a gradient buffer yet gets
+    // the nested tape's (written as the plain backward would write it) copied into the outer arena.
+    private static void CheckpointBackward(ref TapeRecord r, Tape tape)
+    {
+        var saved = (CheckpointedBlock)r.Extra!;
+        var inputs = saved.Inputs;
+        var nested = tape.CheckpointTape;
+        var standIns = new Tensor[inputs.Length];
+        try
+        {
+            using (nested.Activate())
+            using (saved.Selection.Activate())
+            {
+                for (int i = 0; i < inputs.Length; i++)
+                {
+                    var x = inputs[i];
+                    var s = nested.Arena.View(x.Data, x.Shape);
+                    s.RequiresGrad = x.RequiresGrad;
+                    if (x.RequiresGrad) s.Grad = x.OwnsMemory ? tape.GradOf(x) : x.Grad;
+                    standIns[i] = s;
+                }
+                var y = saved.Block(standIns);
+                if (y.RequiresGrad) nested.BackwardFrom(y, r.Out!.Grad!);
+            }
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                var x = inputs[i];
+                if (!x.RequiresGrad || x.Grad is not null || standIns[i].Grad is not { } g) continue;
+                x.Grad = tape.Arena.Uninitialized(x.Shape);
+                Buffer.MemoryCopy(g.Data, x.Grad.Data, (long)g.Length * sizeof(float), (long)g.Length * sizeof(float));
+            }
+        }
+        finally
+        {
+            nested.Reset();
+        }
+    }
+}
