@@ -57,6 +57,41 @@ public sealed class GgufCommandTests(TrainedTinyModels models, ITestOutputHelper
         }
     }
 
+    /// <summary>
+    /// A LoRA run's RUN/final is an adapter: <c>dro export gguf</c> merges it into its base and exports that, and
+    /// llama.cpp's greedy decoding of the file equals <c>dro generate</c> on the adapter directory.
+    /// </summary>
+    [Fact]
+    public void ExportOfALoraRunMergesTheAdapterAndRoundTrips()
+    {
+        string dir = CliRunner.TempDir();
+        try
+        {
+            const int maxNew = 24;
+            string run = Path.Combine(dir, "lora-run"), gguf = Path.Combine(dir, "lora.gguf"), prompts = Path.Combine(dir, "prompts.jsonl"), answers = Path.Combine(dir, "answers.jsonl");
+            CliRunner.Ok("train", "--algo", "sft", "--model", models.Model("qwen3-tiny"), "--data", models.Data, "--out", run, "--lora", "8",
+                "--lr", "1e-2", "--warmup-steps", "0", "--max-steps", "30", "--batch-size", "8", "--log-every", "10");
+            string adapter = Path.Combine(run, "final");
+            Assert.True(File.Exists(Path.Combine(adapter, "adapter_config.json")));
+            string printed = CliRunner.Ok("export", "gguf", "--model", adapter, "--out", gguf, "--type", "f32");
+            Assert.Contains("merged the adapter", printed);
+            File.WriteAllLines(prompts, Prompts.Select(p => JsonSerializer.Serialize(new { prompt = p })));
+            CliRunner.Ok("generate", "--model", adapter, "--prompts", prompts, "--out", answers, "--temperature", "0", "--max-new-tokens", maxNew.ToString());
+            var ours = File.ReadAllLines(answers).Select(l => JsonNode.Parse(l)!["completion_ids"]!.AsArray().Select(x => x!.GetValue<int>()).ToArray()).ToList();
+            var tokenizer = DroSharp.Text.Tokenizer.FromFile(Path.Combine(adapter, "tokenizer.json"));
+            using var llama = LlamaCppModel.Load(gguf);
+            for (int i = 0; i < Prompts.Length; i++)
+            {
+                int[] theirs = llama.GenerateGreedy(tokenizer.EncodeIds(Prompts[i], addSpecialTokens: true), maxNew);
+                Assert.True(ours[i].SequenceEqual(theirs), $"\"{Prompts[i]}\": dro generate [{string.Join(", ", ours[i])}] vs llama.cpp [{string.Join(", ", theirs)}]");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void ExportPrintsWhatItWroteAndInspectReadsItBack()
     {
@@ -131,11 +166,11 @@ public sealed class GgufCommandTests(TrainedTinyModels models, ITestOutputHelper
             Assert.Equal(before, new FileInfo(gguf).Length);
             Assert.Single(Directory.GetFiles(dir)); // no temporary file left
 
-            // A LoRA adapter directory: merge first.
+            // A LoRA adapter directory is merged into its base first: one that names no base is refused.
             string adapter = Path.Combine(dir, "adapter");
             Directory.CreateDirectory(adapter);
             File.WriteAllText(Path.Combine(adapter, "adapter_config.json"), """{"peft_type": "LORA", "r": 8}""");
-            AssertOneLineUserError(CliRunner.Run("export", "gguf", "--model", adapter, "--out", Path.Combine(dir, "a.gguf")), "LoRA adapter", "merge first");
+            AssertOneLineUserError(CliRunner.Run("export", "gguf", "--model", adapter, "--out", Path.Combine(dir, "a.gguf")), "adapter_config.json", "base_model_name_or_path");
 
             // No tokenizer, a run directory instead of its model, a bad --type, a missing directory.
             string bare = Path.Combine(dir, "bare");

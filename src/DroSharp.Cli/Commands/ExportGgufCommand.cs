@@ -49,13 +49,25 @@ public static class ExportGgufCommand
                 throw new UserErrorException($"--type '{typeName}': expected one of {string.Join(", ", FileTypes.Keys)}");
             CheckModelDirectory(dir);
             CheckOutput(outPath, parse.GetValue(force));
+            // A LoRA adapter (RUN/final of a --lora run) is merged into its base in a temporary directory, which is exported.
+            string? merged = null;
+            string name0 = DefaultName(dir);
+            if (File.Exists(Path.Combine(dir, AdapterConfigFileName)))
+            {
+                merged = Path.Combine(Path.GetTempPath(), "dro-export-merged-" + Guid.NewGuid().ToString("N"));
+                var (baseDir, modules) = Models.Lora.LoraMerge.Merge(dir, null, merged);
+                Console.WriteLine($"merged the adapter into {baseDir} ({modules} modules) for export");
+                dir = merged;
+            }
+            try
+            {
             string? tokDir = parse.GetValue(tokenizer);
             if (tokDir is not null && !Directory.Exists(tokDir)) throw new UserErrorException($"--tokenizer: directory {tokDir} does not exist");
             if (!File.Exists(Path.Combine(tokDir ?? dir, "tokenizer.json")))
                 throw new UserErrorException(tokDir is null
                     ? $"{dir} has no tokenizer.json, and llama.cpp needs the vocabulary in the GGUF file: pass --tokenizer DIR (a directory with tokenizer.json and tokenizer_config.json)"
                     : $"--tokenizer {tokDir} has no tokenizer.json");
-            var options = new GgufExportOptions { FileType = fileType, TokenizerDirectory = tokDir, TokenizerPre = parse.GetValue(pre), Name = parse.GetValue(name) ?? DefaultName(dir) };
+            var options = new GgufExportOptions { FileType = fileType, TokenizerDirectory = tokDir, TokenizerPre = parse.GetValue(pre), Name = parse.GetValue(name) ?? name0 };
             GgufExportResult result;
             try
             {
@@ -71,6 +83,11 @@ public static class ExportGgufCommand
             }
             foreach (string line in Describe(result)) Console.WriteLine(line);
             return 0;
+            }
+            finally
+            {
+                if (merged is not null && Directory.Exists(merged)) Directory.Delete(merged, recursive: true);
+            }
         });
         return cmd;
     }
@@ -99,9 +116,7 @@ public static class ExportGgufCommand
     {
         if (File.Exists(dir)) throw new UserErrorException($"--model {dir} is a file; give the model directory (config.json, model.safetensors)");
         if (!Directory.Exists(dir)) throw new UserErrorException($"--model: directory {dir} does not exist");
-        // TODO(lora): once `dro merge` lands, merge the adapter into its base model in a temporary directory and export that.
-        if (File.Exists(Path.Combine(dir, AdapterConfigFileName)))
-            throw new UserErrorException($"{dir} is a LoRA adapter ({AdapterConfigFileName}), not a full model: merge first: dro merge … into a model directory, then export that directory");
+        if (File.Exists(Path.Combine(dir, AdapterConfigFileName))) return; // merged into its base first (see the action)
         if (!File.Exists(Path.Combine(dir, CheckpointDirectory.ConfigFileName)))
         {
             string final = Path.Combine(dir, "final");
