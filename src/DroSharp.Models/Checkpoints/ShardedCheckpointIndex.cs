@@ -34,6 +34,8 @@ public sealed class ShardedCheckpointIndex
     public static ShardedCheckpointIndex Load(string path)
     {
         byte[] bytes = File.ReadAllBytes(path);
+        // System.Text.Json checks UTF-8 only when a string is read: refuse the whole file up front instead.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new CheckpointFormatException(path, null, "not valid UTF-8 text");
         JsonDocument doc;
         try
         {

@@ -115,7 +115,7 @@ public sealed class DecoderConfig : IModelConfig
         JsonObject obj;
         try
         {
-            obj = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }) as JsonObject
+            obj = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false }) as JsonObject
                   ?? throw new CheckpointFormatException(source, null, "a config must be a JSON object");
         }
         catch (JsonException e)

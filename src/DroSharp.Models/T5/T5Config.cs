@@ -45,6 +45,9 @@ public sealed class T5Config : IModelConfig
 
     public const string ModelTypeName = "t5";
 
+    /// <summary>The feed-forward activations implemented (transformers' ACT2FN names): relu (v1.0) and gelu_new (v1.1, Flan).</summary>
+    public static readonly IReadOnlyList<string> SupportedActivations = ["relu", "gelu_new"];
+
     private string _feedForwardProj = "relu";
     private int? _numDecoderLayers;
 
@@ -154,6 +157,20 @@ public sealed class T5Config : IModelConfig
     /// <summary>Width of the attention projections: <c>num_heads · d_kv</c> (need not equal d_model).</summary>
     public int InnerDim => NumHeads * DKv;
 
+    /// <summary>
+    /// Parameters of the policy: <c>shared</c> [V, d]; per encoder block self-attention (4·d·inner) + feed-forward
+    /// ((2 or 3 when gated)·d·d_ff) + 2 norms; per decoder block also cross-attention and a third norm; the relative
+    /// bias [buckets, heads] in block 0 of each stack; two final norms; <c>lm_head</c> [V, d] when untied.
+    /// </summary>
+    public long ParameterCount()
+    {
+        long d = DModel, attention = 4L * d * ((long)NumHeads * DKv), ff = (IsGatedAct ? 3L : 2L) * d * DFf;
+        long bias = (long)RelativeAttentionNumBuckets * NumHeads;
+        long encoder = NumLayers * (attention + ff + 2 * d) + bias + d;
+        long decoder = NumDecoderLayers * (2 * attention + ff + 3 * d) + bias + d;
+        return (long)VocabSize * d * (TieWordEmbeddings ? 1 : 2) + encoder + decoder;
+    }
+
     /// <summary>Keys without a typed property (e.g. <c>n_positions</c>, <c>torch_dtype</c>), preserved on a round trip.</summary>
     public JsonObject Extra { get; private set; } = new();
 
@@ -185,6 +202,8 @@ public sealed class T5Config : IModelConfig
         if (!(LayerNormEpsilon > 0 && double.IsFinite(LayerNormEpsilon))) p.Add(("layer_norm_epsilon", $"must be positive and finite, got {Format(LayerNormEpsilon)}"));
         if (!(InitializerFactor > 0 && double.IsFinite(InitializerFactor))) p.Add(("initializer_factor", $"must be positive and finite, got {Format(InitializerFactor)}"));
         if (string.IsNullOrEmpty(DenseActFn)) p.Add(("dense_act_fn", "must name an activation"));
+        else if (!SupportedActivations.Contains(DenseActFn))
+            p.Add(("dense_act_fn", $"\"{DenseActFn}\" is not a supported T5 activation (supported: {string.Join(", ", SupportedActivations)})"));
         void TokenId(string key, int? id)
         {
             if (id is { } v && (v < 0 || v >= VocabSize)) p.Add((key, $"must be in [0, vocab_size = {VocabSize}), got {v}"));
