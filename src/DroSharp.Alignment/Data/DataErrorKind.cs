@@ -33,4 +33,7 @@ public enum DataErrorKind
     InvalidTokenIds,
     /// <summary>A row carries a column of another kind than the file's (e.g. a label in a prompt/completion file).</summary>
     InconsistentColumns,
+
+    /// <summary>Text the tokenizer cannot encode, or text with no tokenizer to encode it.</summary>
+    Unencodable,
 }

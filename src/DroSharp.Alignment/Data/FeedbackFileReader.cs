@@ -31,6 +31,8 @@ public static class FeedbackFileReader
 
     private static byte[] ReadBytes(string path)
     {
+        if (Directory.Exists(path))
+            throw new DataFormatException(path, null, null, DataErrorKind.FileUnreadable, "is a directory; give a JSONL, JSON, CSV or TSV file");
         try
         {
             return File.ReadAllBytes(path);
@@ -70,7 +72,9 @@ public static class FeedbackFileReader
             ".csv" => DataFileFormat.Csv,
             ".tsv" => DataFileFormat.Tsv,
             _ => throw new DataFormatException(fileName, null, null, DataErrorKind.UnsupportedLayout,
-                $"cannot tell the format from the extension '{ext}'; use .jsonl, .json, .csv or .tsv, or name the format explicitly (json, csv, tsv)"),
+                ext.Length == 0
+                    ? "cannot tell the format of a file without an extension (standard input is not read): save the data to a file ending in .jsonl, .json, .csv or .tsv"
+                    : $"cannot tell the format from the extension '{ext}'; give a file ending in .jsonl, .json, .csv or .tsv"),
         };
     }
 

@@ -120,18 +120,34 @@ public static class TrainingDataLoader
             return true;
         }
 
+        // Text to ids; text the tokenizer cannot represent (FormatException, e.g. no unknown token) is a bad row.
+        int[]? EncodeText(TextOrIds t, bool completion, string column, int line)
+        {
+            if (encoder is null)
+                throw new DataFormatException(data.File, line, column, DataErrorKind.Unencodable,
+                    "the field is text but the model directory has no tokenizer.json to encode it; add one, or give the column as token ids (" + Columns.Ids(column) + ")");
+            try { return t.ToIds(encoder, completion); }
+            catch (FormatException e) { Bad(line, column, DataErrorKind.Unencodable, $"the tokenizer cannot encode the text: {e.Message}"); return null; }
+        }
+
         int[]? PromptIds(TextOrIds p, int line)
         {
-            int[] ids;
+            int[]? ids;
             if (p.Ids is not null) ids = p.Ids;
-            else if (!promptCache.TryGetValue(p.Text!, out ids!)) promptCache[p.Text!] = ids = p.ToIds(encoder, completion: false);
+            else if (!promptCache.TryGetValue(p.Text!, out ids!))
+            {
+                ids = EncodeText(p, completion: false, Columns.Prompt, line);
+                if (ids is null) return null;
+                promptCache[p.Text!] = ids;
+            }
             if (ids.Length == 0) { Bad(line, Columns.Prompt, DataErrorKind.EmptyPrompt, "the prompt encodes to no tokens"); return null; }
             return InVocabulary(ids, p, Columns.Prompt, line) ? ids : null;
         }
 
         int[]? ResponseIds(TextOrIds r, string column, int line)
         {
-            var ids = r.ToIds(encoder, completion: true);
+            var ids = r.HasIds ? r.Ids! : EncodeText(r, completion: true, column, line);
+            if (ids is null) return null;
             if (ids.Length == 0) { Bad(line, column, DataErrorKind.EmptyCompletion, "the text encodes to no tokens"); return null; }
             return InVocabulary(ids, r, column, line) ? ids : null;
         }

@@ -51,6 +51,7 @@ public sealed class AlignmentTrainer : IDisposable
     private Optimizer? _valueOpt;
     private TrainingSet _train = null!, _eval = null!;
     private MicroBatchRunner _runner = null!;
+    private RunLock? _lock;
 
     /// <param name="encoder">Encodes text columns (null when the data gives token ids).</param>
     public AlignmentTrainer(TrainingOptions options, ITextEncoder? encoder, TextWriter log, IGradientReducer? reducer = null)
@@ -60,7 +61,7 @@ public sealed class AlignmentTrainer : IDisposable
     public AlignmentTrainer(TrainingOptions options, Func<IPolicyModel, ITextEncoder?> encoderFor, TextWriter log, IGradientReducer? reducer = null)
     {
         options.Validate();
-        _o = options;
+        _o = RunInputs.Absolute(options); // run.json names inputs by absolute path: a resume from elsewhere reads the same files
         _encoderFor = encoderFor;
         _log = log;
         _reducer = reducer ?? LocalGradientReducer.Instance;
@@ -72,6 +73,9 @@ public sealed class AlignmentTrainer : IDisposable
     }
 
     public RunDirectory Run => _run;
+
+    /// <summary>Resume even when the model, reference or data files changed since the run started (recorded in RUN/inputs.json).</summary>
+    public bool AllowChangedInputs { get; set; }
 
     /// <summary>Raised before every optimiser step's first micro-batch with the step number to come.</summary>
     public event Action<long>? StepStarting;
@@ -88,7 +92,17 @@ public sealed class AlignmentTrainer : IDisposable
         StartRunDirectory(resume);
         LoadModels();
         LoadData();
-        PrepareReference();
+        try
+        {
+            PrepareReference(cancel);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            if (WritesFiles) _reference?.Save();
+            _log.WriteLine($"interrupted during the reference pass, before the first step: the reference log-probs computed so far are cached in {_run.ReferenceCacheFile}; " +
+                           "run the same command again to continue (the cached values are reused)");
+            return new TrainingResult(0, 0, true, null, null, new Dictionary<string, double>(), clock.Elapsed.TotalSeconds);
+        }
         _runner = new MicroBatchRunner(_policy, _value, _objective, _reference, _o.LengthNormalize);
         if (_needs.NeedsSeveralResponsesPerPrompt) ComputePartitionValues();
         _policyOpt = MakeOptimizer(_policy.Parameters.Trainable);
@@ -111,11 +125,13 @@ public sealed class AlignmentTrainer : IDisposable
         if (resume)
         {
             var cps = _run.Checkpoints();
-            if (cps.Count == 0) throw new TrainingException($"{_run.Path} has no complete checkpoint to resume from");
-            var (cpStep, cpDir) = cps[^1];
-            var st = TrainingCheckpoint.Load(cpDir, _policy.Parameters, _value?.Parameters, _policyOpt, _valueOpt);
+            if (cps.Count == 0)
+                throw new TrainingException($"{_run.Path} has no checkpoint yet (the run stopped before its first save), so there is nothing to resume: " +
+                                            "run the original command again, without --resume (it reuses the cached reference log-probs)");
+            var (cpStep, cpDir, st) = TrainingCheckpoint.LoadNewestReadable(cps, _policy.Parameters, _value?.Parameters, _policyOpt, _valueOpt, _log);
             (step, tokensSeen, elapsedBefore) = (st.Step, st.TokensSeen, st.ElapsedSeconds);
-            sampler = EpochSampler.Restore(st.Sampler, units, _o.BatchSize);
+            try { sampler = EpochSampler.Restore(st.Sampler, units, _o.BatchSize); }
+            catch (Exception e) when (e is InvalidOperationException or FormatException) { throw new TrainingException($"{cpDir}: {e.Message}", e); }
             window = MetricsWindow.From(st.Window);
             if (WritesFiles) _run.TruncateMetricsAfter(step);
             _log.WriteLine($"resumed from {cpDir} at step {cpStep} of {totalSteps}");
@@ -145,7 +161,9 @@ public sealed class AlignmentTrainer : IDisposable
             double stepLoss = 0;
             long stepTokens = 0;
             int microBatches = _o.GradientAccumulation * _reducer.WorldSize;
-            for (int micro = 0; micro < _o.GradientAccumulation; micro++)
+            // A signal stops within the step (one process): the step is abandoned and the checkpoint is the state before it.
+            var samplerAtStepStart = _reducer.WorldSize == 1 ? sampler.GetState() : null;
+            for (int micro = 0; micro < _o.GradientAccumulation && !(samplerAtStepStart is not null && cancel.IsCancellationRequested); micro++)
                 for (int rank = 0; rank < _reducer.WorldSize; rank++)
                 {
                     var batch = sampler.Next(); // every process draws every batch, so samplers stay in step
@@ -155,6 +173,13 @@ public sealed class AlignmentTrainer : IDisposable
                     stepLoss += r.Loss / microBatches;
                     stepTokens += r.Tokens;
                 }
+            if (samplerAtStepStart is not null && cancel.IsCancellationRequested)
+            {
+                sampler = EpochSampler.Restore(samplerAtStepStart, units, _o.BatchSize);
+                _policyOpt.ZeroGrad(setToNone: false);
+                _valueOpt?.ZeroGrad(setToNone: false);
+                continue; // saved and returned at the top of the loop
+            }
             // 5: reduce, clip, step.
             double loss;
             (loss, stepTokens) = ReduceGradientsAndTotals(stepLoss, stepTokens);
@@ -212,12 +237,24 @@ public sealed class AlignmentTrainer : IDisposable
 
     private void StartRunDirectory(bool resume)
     {
+        if (WritesFiles)
+        {
+            if (File.Exists(_run.Path)) throw new TrainingException($"--out {_run.Path} is a file; a run is written to a directory");
+            Directory.CreateDirectory(_run.Path);
+            _lock = RunLock.Acquire(_run.Path); // one writer per run directory, released by the OS if this process dies
+            foreach (var path in _run.RemoveStaleTemporaries()) _log.WriteLine($"removed {path}, left by an interrupted run");
+        }
+        var inputs = RunInputs.Compute(_o);
+        if (resume)
+        {
+            RunInputs.Verify(_run, inputs, AllowChangedInputs, WritesFiles, _log);
+            return;
+        }
         if (!WritesFiles) return;
-        Directory.CreateDirectory(_run.Path);
-        if (resume) return;
         if (_run.Checkpoints().Count > 0 || Directory.Exists(_run.FinalDirectory))
             throw new TrainingException($"{_run.Path} already holds a run; use --resume {_o.Out} to continue it, or another --out");
         RunDirectory.WriteTextAtomic(_run.OptionsFile, _o.ToJson());
+        RunInputs.Record(_run, inputs);
         if (File.Exists(_run.MetricsFile)) File.Delete(_run.MetricsFile);
     }
 
@@ -299,7 +336,7 @@ public sealed class AlignmentTrainer : IDisposable
         }
     }
 
-    private void PrepareReference()
+    private void PrepareReference(CancellationToken cancel)
     {
         if (!_needs.NeedsReference) return;
         string refDir = _o.Ref ?? _o.Model;
@@ -310,7 +347,7 @@ public sealed class AlignmentTrainer : IDisposable
         // RPO's partition values need every reference log-prob before the first step.
         if (_o.PrecomputeReference || _needs.NeedsSeveralResponsesPerPrompt)
         {
-            _reference.ComputeAll(_log);
+            _reference.ComputeAll(_log, cancel);
             if (WritesFiles) _reference.Save();
         }
     }
@@ -445,5 +482,6 @@ public sealed class AlignmentTrainer : IDisposable
         _policy?.Dispose();
         _value?.Dispose();
         _reference?.Dispose();
+        _lock?.Dispose();
     }
 }

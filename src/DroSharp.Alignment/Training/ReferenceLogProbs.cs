@@ -57,15 +57,23 @@ internal sealed class ReferenceLogProbs : IDisposable
         return rows.Select(i => values[i]).ToArray();
     }
 
-    /// <summary>Scores every unknown row now, in row order, <c>max(batch, 16)</c> at a time.</summary>
-    public void ComputeAll(TextWriter log)
+    /// <summary>
+    /// Scores every unknown row now, in row order, <c>max(batch, 16)</c> at a time; <paramref name="cancel"/> is
+    /// checked between those batches (what is scored by then is kept, and cached by <see cref="Save"/>).
+    /// </summary>
+    public void ComputeAll(TextWriter log, CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
-        int n = 0;
+        int n = 0, chunk = Math.Max(_batchSize, 16);
         for (int s = 0; s < 2; s++)
         {
             var missing = Enumerable.Range(0, _values[s].Length).Where(i => !double.IsFinite(_values[s][i])).ToArray();
-            if (missing.Length > 0) Score(s, missing, Math.Max(_batchSize, 16));
+            // The same batches as one ScoreSequences call over all of them (it batches in order), so the values do not change.
+            for (int start = 0; start < missing.Length; start += chunk)
+            {
+                cancel.ThrowIfCancellationRequested();
+                Score(s, missing[start..Math.Min(missing.Length, start + chunk)], chunk);
+            }
             n += missing.Length;
         }
         if (n > 0) log.WriteLine($"reference log-probs: {n} sequences in {clock.Elapsed.TotalSeconds:F1} s");

@@ -45,6 +45,40 @@ public sealed class RunDirectory
     /// <summary>Writes text all-or-nothing (temporary file, flushed, renamed over the target).</summary>
     public static void WriteTextAtomic(string path, string text) => AtomicFile.WriteAllText(path, text);
 
+    /// <summary>
+    /// Deletes what a writer that died mid-write left behind: <c>checkpoints/step-N.tmp-*</c> and <c>final.tmp-*</c>
+    /// directories, atomic-write temporaries (<c>.NAME.GUID.tmp</c>) and tokenizer temporaries (<c>NAME.tmpPID</c>) in the
+    /// run and checkpoints directories. Call only while holding the run's <see cref="RunLock"/> (so no live writer
+    /// owns them). Returns the paths removed.
+    /// </summary>
+    public IReadOnlyList<string> RemoveStaleTemporaries()
+    {
+        var removed = new List<string>();
+        foreach (var dir in new[] { Path, CheckpointsDirectory }.Where(Directory.Exists))
+        {
+            foreach (var d in Directory.GetDirectories(dir))
+            {
+                string name = System.IO.Path.GetFileName(d);
+                if (!name.Contains(".tmp-", StringComparison.Ordinal) || !(name.StartsWith("step-", StringComparison.Ordinal) || name.StartsWith("final", StringComparison.Ordinal))) continue;
+                Directory.Delete(d, recursive: true);
+                removed.Add(d);
+            }
+            foreach (var f in Directory.GetFiles(dir))
+            {
+                string name = System.IO.Path.GetFileName(f);
+                if (!IsAtomicTemporary(name) && !System.Text.RegularExpressions.Regex.IsMatch(name, @"\.tmp[0-9]+$")) continue;
+                File.Delete(f);
+                removed.Add(f);
+            }
+        }
+        return removed;
+    }
+
+    /// <summary><see cref="AtomicFile"/>'s temporaries: <c>.NAME.GUID.tmp</c> (32 hex digits).</summary>
+    private static bool IsAtomicTemporary(string name) =>
+        name.StartsWith('.') && name.EndsWith(".tmp", StringComparison.Ordinal) && name.Length > 38
+        && name[^37] == '.' && name.AsSpan(name.Length - 36, 32).ContainsAnyExcept("0123456789abcdef") == false;
+
     /// <summary>Drops metrics lines logged after <paramref name="step"/> (a resumed run re-logs them).</summary>
     public void TruncateMetricsAfter(long step)
     {
