@@ -11,7 +11,7 @@ internal sealed class ByteMutator(int seed)
     [
         "0"u8.ToArray(), "-1"u8.ToArray(), "1e300"u8.ToArray(), "-1e999"u8.ToArray(), "NaN"u8.ToArray(), "null"u8.ToArray(), "\"\""u8.ToArray(),
         "[]"u8.ToArray(), "{}"u8.ToArray(), "4294967296"u8.ToArray(), "9223372036854775807"u8.ToArray(), "\\u0000"u8.ToArray(), "\xff\xfe"u8.ToArray(),
-        "{{"u8.ToArray(), "{%"u8.ToArray(), "%}"u8.ToArray(), "}}"u8.ToArray(), "\n"u8.ToArray(), ","u8.ToArray(), "\""u8.ToArray(),
+        "\\uD800"u8.ToArray(), "\\uDC00"u8.ToArray(), "{{"u8.ToArray(), "{%"u8.ToArray(), "%}"u8.ToArray(), "}}"u8.ToArray(), "\n"u8.ToArray(), ","u8.ToArray(), "\""u8.ToArray(),
     ];
 
     private readonly Random _rng = new(seed);

@@ -125,9 +125,7 @@ public sealed class AlignmentTrainer : IDisposable
         if (resume)
         {
             var cps = _run.Checkpoints();
-            if (cps.Count == 0)
-                throw new TrainingException($"{_run.Path} has no checkpoint yet (the run stopped before its first save), so there is nothing to resume: " +
-                                            "run the original command again, without --resume (it reuses the cached reference log-probs)");
+            if (cps.Count == 0) throw new TrainingException(NoCheckpointToResume);
             var (cpStep, cpDir, st) = TrainingCheckpoint.LoadNewestReadable(cps, _policy.Parameters, _value?.Parameters, _policyOpt, _valueOpt, _log);
             (step, tokensSeen, elapsedBefore) = (st.Step, st.TokensSeen, st.ElapsedSeconds);
             try { sampler = EpochSampler.Restore(st.Sampler, units, _o.BatchSize); }
@@ -237,6 +235,7 @@ public sealed class AlignmentTrainer : IDisposable
 
     private void StartRunDirectory(bool resume)
     {
+        var inputs = RunInputs.Compute(_o); // missing or unreadable inputs fail here, before the run directory is touched
         if (WritesFiles)
         {
             if (File.Exists(_run.Path)) throw new TrainingException($"--out {_run.Path} is a file; a run is written to a directory");
@@ -244,9 +243,9 @@ public sealed class AlignmentTrainer : IDisposable
             _lock = RunLock.Acquire(_run.Path); // one writer per run directory, released by the OS if this process dies
             foreach (var path in _run.RemoveStaleTemporaries()) _log.WriteLine($"removed {path}, left by an interrupted run");
         }
-        var inputs = RunInputs.Compute(_o);
         if (resume)
         {
+            if (_run.Checkpoints().Count == 0) throw new TrainingException(NoCheckpointToResume);
             RunInputs.Verify(_run, inputs, AllowChangedInputs, WritesFiles, _log);
             return;
         }
@@ -257,6 +256,10 @@ public sealed class AlignmentTrainer : IDisposable
         RunInputs.Record(_run, inputs);
         if (File.Exists(_run.MetricsFile)) File.Delete(_run.MetricsFile);
     }
+
+    private string NoCheckpointToResume =>
+        $"{_run.Path} has no checkpoint yet (the run stopped before its first save), so there is nothing to resume: " +
+        "run the original command again, without --resume (it reuses the cached reference log-probs)";
 
     private void LoadModels()
     {

@@ -36,6 +36,12 @@ public static class RunInputs
     /// <summary>Hashes the inputs of <paramref name="o"/> as they are now.</summary>
     public static IReadOnlyList<Fingerprint> Compute(TrainingOptions o)
     {
+        foreach (var (option, path) in new[] { ("--data", o.Data), ("--eval-data", o.EvalData) })
+        {
+            if (path is null) continue;
+            if (Directory.Exists(path)) throw new TrainingException($"{option} {path} is a directory; give a JSONL, JSON, CSV or TSV file");
+            Data.FeedbackFileReader.ResolveFormat(path, Data.DataFileFormat.Auto); // before hashing: /dev/stdin would be read to its end
+        }
         var list = new List<Fingerprint> { new("model", Full(o.Model)!, ModelDirectoryHash.Compute(o.Model)) };
         if (o.Ref is not null) list.Add(new("ref", Full(o.Ref)!, ModelDirectoryHash.Compute(o.Ref)));
         list.Add(new("data", Full(o.Data)!, FileHash(o.Data)));

@@ -20,8 +20,9 @@ public static class GenerateCommand
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Stop after this many tokens if EOS has not come.", DefaultValueFactory = _ => 64 };
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };
         var batch = new Option<int>("--batch-size") { Description = "Prompts decoded together.", DefaultValueFactory = _ => 16 };
+        var maxPrompt = new Option<int?>("--max-prompt-length") { Description = "Cut prompts to their last N tokens, as train does. [default: 512]", DefaultValueFactory = _ => 512 };
         var cmd = new Command("generate", "Sample (or greedily decode) completions with a KV cache.");
-        foreach (var o in new Option[] { model, prompts, output, samples, temperature, topK, topP, maxNew, seed, batch }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, prompts, output, samples, temperature, topK, topP, maxNew, seed, batch, maxPrompt }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!, file = parse.GetValue(prompts)!, outPath = parse.GetValue(output)!;
@@ -35,15 +36,18 @@ public static class GenerateCommand
                 MaxNewTokens = parse.GetValue(maxNew), Seed = parse.GetValue(seed),
             };
             try { options.Validate(); } catch (ArgumentException e) { throw new UserErrorException(e.Message); }
+            SequenceLimits.RequirePositive(parse.GetValue(maxPrompt), "--max-prompt-length");
+            using var output_ = OutputFile.Create(outPath, "--out", ("--prompts", file));
+            var writer = output_.Writer;
             using var policy = ModelDirectory.LoadPolicy(dir);
             var tokenizer = ModelDirectory.LoadTokenizer(dir);
+            var limits = new SequenceLimits(policy, parse.GetValue(maxPrompt), null);
             var rows = FeedbackFileReader.ReadPrompts(file).Prompts;
             var gen = new Generator(policy);
-            using var writer = new StreamWriter(outPath);
             var work = new List<(int Index, int Sample, int[] Ids, string Text)>();
             foreach (var (row, index) in rows.Select((r, i) => (r, i)))
             {
-                var ids = ModelDirectory.Ids(row.Prompt, tokenizer, policy.Tokens, completion: false, file, row.Line, "prompt");
+                var ids = limits.Prompt(ModelDirectory.Ids(row.Prompt, tokenizer, policy.Tokens, completion: false, file, row.Line, "prompt"), file, row.Line, "prompt");
                 for (int s = 0; s < n; s++) work.Add((index, s, ids, row.Prompt.ToString()));
             }
             for (int start = 0; start < work.Count; start += bs)
@@ -61,6 +65,8 @@ public static class GenerateCommand
                     }));
                 }
             }
+            output_.Commit();
+            foreach (var line in limits.Report()) Console.Error.WriteLine(line);
             Console.Error.WriteLine($"wrote {work.Count} completions to {outPath}");
             return 0;
         });

@@ -16,13 +16,15 @@ public static class InitCommand
         var tokenizer = new Option<string?>("--tokenizer") { Description = "tokenizer.json to ship with the model; the vocabulary size and special ids are taken from it." };
         var output = new Option<string>("--out") { Description = "Output directory (config.json, model.safetensors, tokenizer.json).", Required = true };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the initialisation.", DefaultValueFactory = _ => 0 };
+        var force = new Option<bool>("--force") { Description = "Replace a non-empty --out directory (its old files, tokenizer included, are removed)." };
         var cmd = new Command("init", "Write a new model with Hugging Face's initialisation as an HF model directory.");
-        foreach (var o in new Option[] { preset, config, tokenizer, output, seed }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { preset, config, tokenizer, output, seed, force }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             string? p = parse.GetValue(preset), c = parse.GetValue(config), t = parse.GetValue(tokenizer);
             string outDir = parse.GetValue(output)!;
             if ((p is null) == (c is null)) throw new UserErrorException("give exactly one of --preset and --config");
+            ModelOutputDirectory.Check(outDir, parse.GetValue(force));
             Tokenizer? tok = null;
             if (t is not null)
             {
@@ -47,10 +49,14 @@ public static class InitCommand
                 try { cfg.UseTokenizer(new TokenizerIds(tok.VocabSize, tok.PadId, tok.EosId, tok.BosId)); }
                 catch (ArgumentException e) { throw new UserErrorException($"{t}: {e.Message}"); }
             }
+            ModelMemory.RequireFits(cfg, p is not null ? $"preset {p}" : c!);
             using var model = family.CreatePolicy(cfg);
             model.InitializeWeights(new DeterministicRandom(parse.GetValue(seed)));
-            model.Save(outDir);
-            if (t is not null) File.Copy(t, Path.Combine(outDir, "tokenizer.json"), overwrite: true);
+            ModelOutputDirectory.Write(outDir, dir =>
+            {
+                model.Save(dir);
+                if (t is not null) File.Copy(t, Path.Combine(dir, "tokenizer.json"), overwrite: true);
+            });
             Console.WriteLine($"wrote {outDir}: {model.Parameters.ElementCount:N0} parameters ({cfg})");
             return 0;
         });

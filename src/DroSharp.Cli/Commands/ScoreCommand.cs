@@ -14,22 +14,29 @@ public static class ScoreCommand
         var data = new Option<string>("--data") { Description = "JSONL or CSV with prompt and completion (text, encoded with the model's tokenizer: T5 ends it with </s>, a decoder-only model's completion gets its EOS), or prompt_ids and completion_ids (used verbatim).", Required = true };
         var output = new Option<string>("--out") { Description = "Output JSONL: {\"index\", \"logprob\", \"num_tokens\"} per row.", Required = true };
         var batch = new Option<int>("--batch-size") { Description = "Rows scored together.", DefaultValueFactory = _ => 8 };
+        var maxPrompt = new Option<int?>("--max-prompt-length") { Description = "Cut prompts to their last N tokens, as train does. [default: 512]", DefaultValueFactory = _ => 512 };
+        var maxCompletion = new Option<int?>("--max-completion-length") { Description = "Cut completions to their first N tokens (num_tokens counts what was scored). [default: 512]", DefaultValueFactory = _ => 512 };
         var cmd = new Command("score", "Sum of the completion tokens' log-probabilities under a model, one line per row.");
-        foreach (var o in new Option[] { model, data, output, batch }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, data, output, batch, maxPrompt, maxCompletion }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!, file = parse.GetValue(data)!, outPath = parse.GetValue(output)!;
             int bs = parse.GetValue(batch);
             if (bs < 1) throw new UserErrorException("--batch-size must be at least 1");
+            SequenceLimits.RequirePositive(parse.GetValue(maxPrompt), "--max-prompt-length");
+            SequenceLimits.RequirePositive(parse.GetValue(maxCompletion), "--max-completion-length");
+            using var output_ = OutputFile.Create(outPath, "--out", ("--data", file));
             using var policy = ModelDirectory.LoadPolicy(dir);
             var tokenizer = ModelDirectory.LoadTokenizer(dir);
+            var limits = new SequenceLimits(policy, parse.GetValue(maxPrompt), parse.GetValue(maxCompletion));
             var rows = FeedbackFileReader.Read(file).ConvertFor(DataRequirement.Completions, "scoring").Examples;
-            var pairs = rows.Select(r => (Prompt: ModelDirectory.Ids(r.Prompt, tokenizer, policy.Tokens, completion: false, file, r.Line, "prompt"),
-                                          Completion: ModelDirectory.Ids(r.Completion, tokenizer, policy.Tokens, completion: true, file, r.Line, "completion"))).ToList();
+            var pairs = rows.Select(r => (Prompt: limits.Prompt(ModelDirectory.Ids(r.Prompt, tokenizer, policy.Tokens, completion: false, file, r.Line, "prompt"), file, r.Line, "prompt"),
+                                          Completion: limits.Completion(ModelDirectory.Ids(r.Completion, tokenizer, policy.Tokens, completion: true, file, r.Line, "completion"), file, r.Line, "completion"))).ToList();
+            foreach (var line in limits.Report()) Console.Error.WriteLine(line);
             var logprobs = policy.ScoreSequences(pairs.Select(p => p.Prompt).ToList(), pairs.Select(p => p.Completion).ToList(), bs);
-            using var writer = new StreamWriter(outPath);
             for (int i = 0; i < pairs.Count; i++)
-                writer.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["index"] = i, ["logprob"] = logprobs[i], ["num_tokens"] = pairs[i].Completion.Length }));
+                output_.Writer.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["index"] = i, ["logprob"] = logprobs[i], ["num_tokens"] = pairs[i].Completion.Length }));
+            output_.Commit();
             Console.Error.WriteLine($"scored {pairs.Count} rows into {outPath}");
             return 0;
         });

@@ -38,6 +38,8 @@ public static class TrainCommand
         cmd.Options.Add(config);
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory from its last checkpoint, with its saved options (bit-identical to an uninterrupted run)." };
         cmd.Options.Add(resume);
+        var allowChanged = new Option<bool>("--allow-changed-inputs") { Description = "With --resume: continue even though the model or data files changed since the run started (recorded in RUN/inputs.json)." };
+        cmd.Options.Add(allowChanged);
         Add<double>("--tau", "τ: KL regularisation strength of DRO-V, DRO-P and RPO (larger keeps closer to π_ref).", Defaults.Tau);
         Add<double>("--beta", "β of KTO and DPO.", Defaults.Beta);
         Add<double>("--lr", "Policy learning rate.", Defaults.LearningRate);
@@ -100,24 +102,24 @@ public static class TrainCommand
                 options = TrainingOptions.FromJson(json.ToJsonString(), parse.GetValue(config) ?? "the command line");
             }
             try { options.Validate(); } catch (TrainingException e) { throw new UserErrorException(e.Message); }
+            if (parse.GetValue(allowChanged) && resumeDir is null) throw new UserErrorException("--allow-changed-inputs applies to --resume only");
 
-            using var cts = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); Console.Error.WriteLine("\ndro: stopping after this step; saving a checkpoint…"); };
-            Console.CancelKeyPress += onCancel;
+            using var stop = new StopSignals("stopping within this step; saving a checkpoint…");
             try
             {
                 var tokenizer = ModelDirectory.LoadTokenizer(options.Model);
-                using var trainer = new AlignmentTrainer(options, policy => ModelDirectory.Encoder(tokenizer, policy.Tokens), Console.Error);
-                var result = trainer.Train(resumeDir is not null, cts.Token);
+                using var trainer = new AlignmentTrainer(options, policy => ModelDirectory.Encoder(tokenizer, policy.Tokens), Console.Error)
+                    { AllowChangedInputs = parse.GetValue(allowChanged) };
+                var result = trainer.Train(resumeDir is not null, stop.Token);
                 if (result.Interrupted) return 130;
                 Console.WriteLine($"done: {result.Steps} steps in {result.ElapsedSeconds:F1} s; model in {result.FinalDirectory}");
                 foreach (var (k, v) in result.LastMetrics.Where(kv => kv.Key is "loss" or "eval_loss" or "residual/mean" or "value/mean" or "kl" or "rewards/margins"))
                     Console.WriteLine($"  {k} {v.ToString("G5", CultureInfo.InvariantCulture)}");
                 return 0;
             }
-            finally
+            catch (Exception e) when (CliErrors.Unwrap(e) is IOException or UnauthorizedAccessException)
             {
-                Console.CancelKeyPress -= onCancel;
+                throw new UserErrorException(TrainFailure.Describe(CliErrors.Unwrap(e), options.Out));
             }
         });
         return cmd;

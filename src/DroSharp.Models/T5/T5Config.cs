@@ -256,6 +256,8 @@ public sealed class T5Config : IModelConfig
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new CheckpointFormatException(source, null, $"a config must be a JSON object, found {doc.RootElement.ValueKind}");
+            if (Text.JsonStrings.FindInvalid(doc.RootElement) is { } bad)
+                throw new CheckpointFormatException(source, bad, "holds an escaped lone surrogate (\\uD800–\\uDFFF), which is not valid Unicode text");
             var keys = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
             foreach (var prop in doc.RootElement.EnumerateObject())
                 if (!keys.TryAdd(prop.Name, prop.Value))
