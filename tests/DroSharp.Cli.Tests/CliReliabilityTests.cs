@@ -115,6 +115,19 @@ public sealed class CliReliabilityTests(CliWorkspace w) : IClassFixture<CliWorks
         }
     }
 
+    [Fact]
+    public void InitChecksTheMemoryAConfigNeedsBeforeAllocating()
+    {
+        // t5-small-v1 (77M parameters, 0.36 GiB with buffers) against 256 MiB and against 4 GiB.
+        var (_, config) = Models.ModelFamilies.Preset("t5-small-v1");
+        var e = Assert.Throws<UserErrorException>(() => ModelMemory.RequireFits(config, "preset t5-small-v1", availableBytes: 256L << 20));
+        Assert.Contains("parameters", e.Message);
+        Assert.Contains("GiB", e.Message);
+        ModelMemory.RequireFits(config, "preset t5-small-v1", availableBytes: 4L << 30);
+        var (_, decoder) = Models.ModelFamilies.Preset("qwen2.5-0.5b");
+        Assert.Throws<UserErrorException>(() => ModelMemory.RequireFits(decoder, "preset qwen2.5-0.5b", availableBytes: 1L << 30));
+    }
+
     // ---------------------------------------------------------------- 5. length limits
 
     [Fact]

@@ -84,11 +84,17 @@ public sealed class RunDirectory
     {
         if (!File.Exists(MetricsFile)) return;
         var kept = new StringBuilder();
-        foreach (var line in File.ReadLines(MetricsFile))
+        var lines = File.ReadAllLines(MetricsFile);
+        for (int i = 0; i < lines.Length; i++)
         {
+            string line = lines[i];
             if (string.IsNullOrWhiteSpace(line)) continue;
-            using var doc = System.Text.Json.JsonDocument.Parse(line);
-            if (doc.RootElement.TryGetProperty("step", out var s) && s.GetInt64() > step) continue;
+            System.Text.Json.JsonDocument doc;
+            try { doc = System.Text.Json.JsonDocument.Parse(line); }
+            catch (System.Text.Json.JsonException) when (i == lines.Length - 1) { continue; } // torn by a crash mid-write: a resumed run logs it again
+            catch (System.Text.Json.JsonException e) { throw new TrainingException($"{MetricsFile}:{i + 1}: not a JSON line ({e.Message})", e); }
+            using (doc)
+                if (doc.RootElement.TryGetProperty("step", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.Number && s.GetInt64() > step) continue;
             kept.Append(line).Append('\n');
         }
         WriteTextAtomic(MetricsFile, kept.ToString());

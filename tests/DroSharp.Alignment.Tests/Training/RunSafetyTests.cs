@@ -211,6 +211,21 @@ public sealed class RunSafetyTests
         Assert.Equal(FinalWeights(a), FinalWeights(b));
     }
 
+    [Fact]
+    public void AMetricsLineTornByACrashIsDroppedOnResume()
+    {
+        using var fx = new TrainerFixture();
+        string data = fx.PromptDependentRewards();
+        var a = fx.Options(data, "a") with { MaxSteps = 4, SaveEvery = 1 };
+        var b = a with { Out = fx.Path_("b") };
+        Train(a);
+        TrainUntil(b, 2);
+        File.AppendAllText(new RunDirectory(b.Out).MetricsFile, "{\"step\": 3, \"loss\": 0.12"); // killed inside the write
+        Assert.False(Train(b, resume: true).Interrupted);
+        static string Strip(string line) => System.Text.RegularExpressions.Regex.Replace(line, "\"tokens_per_s\":[^,}]*,?", "");
+        Assert.Equal(File.ReadLines(new RunDirectory(a.Out).MetricsFile).Select(Strip), File.ReadLines(new RunDirectory(b.Out).MetricsFile).Select(Strip));
+    }
+
     // ---------------------------------------------------------------- 4. validation gaps
 
     [Fact]
