@@ -24,6 +24,7 @@ public sealed class CliErrorWalkTests(CliWorkspace w) : IClassFixture<CliWorkspa
         string oov = w.Write("oov.jsonl", "{\"prompt_ids\": [3, 4], \"completion_ids\": [100000, 1]}\n");
         string oovPrompt = w.Write("oov-prompt.jsonl", "{\"prompt_ids\": [3, 100000]}\n");
         string badJson = w.Write("bad.json", "{ not json");
+        string swishT5 = w.Write("swish-t5.json", "{\"model_type\": \"t5\", \"d_model\": 8, \"d_kv\": 4, \"num_heads\": 2, \"d_ff\": 8, \"vocab_size\": 16, \"dense_act_fn\": \"swish\"}");
         string hugeT5 = w.Write("huge-t5.json", "{\"model_type\": \"t5\", \"d_model\": 65536, \"d_ff\": 65536, \"num_layers\": 4, \"num_heads\": 8, \"d_kv\": 64}");
         string runNoCheckpoint = Path.Combine(w.Root, "run-no-checkpoint");
         Directory.CreateDirectory(runNoCheckpoint);
@@ -60,6 +61,7 @@ public sealed class CliErrorWalkTests(CliWorkspace w) : IClassFixture<CliWorkspa
         yield return ("init", ["--config", Path.Combine(w.Root, "missing.json"), "--out", w.New("m")], "missing.json");
         yield return ("init", ["--config", badJson, "--out", w.New("m")], "bad.json");
         yield return ("init", ["--config", hugeT5, "--out", w.New("m")], "huge-t5.json");
+        yield return ("init", ["--config", swishT5, "--out", w.New("m")], "dense_act_fn");
         yield return ("init", ["--preset", "t5-tiny", "--tokenizer", badJson, "--out", w.New("m")], "bad.json");
         yield return ("init", ["--preset", "t5-tiny", "--out", m0], "--force");
         yield return ("init", ["--preset", "t5-tiny", "--out", data], "is a file");

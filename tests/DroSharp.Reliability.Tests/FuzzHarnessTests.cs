@@ -9,7 +9,9 @@ namespace DroSharp.Reliability.Tests;
 /// </summary>
 public sealed class FuzzHarnessTests
 {
-    private const int MutationsPerTarget = 2000;
+    /// <summary>2,000 per target in the suite; DROSHARP_FUZZ_MUTATIONS=N runs more (a quick uninstrumented campaign).</summary>
+    private static readonly int MutationsPerTarget =
+        int.TryParse(Environment.GetEnvironmentVariable("DROSHARP_FUZZ_MUTATIONS"), out int n) && n > 0 ? n : 2000;
 
     private static string Folder(string name) => Path.Combine(AppContext.BaseDirectory, name);
 
@@ -25,7 +27,8 @@ public sealed class FuzzHarnessTests
         var corpus = Directory.GetFiles(seeds).Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToList();
         Assert.NotEmpty(corpus);
         foreach (var (input, i) in corpus.Select((c, i) => (c, i))) Run(target, input, $"seed {i}");
-        var mutator = new ByteMutator(name.GetHashCode(StringComparison.Ordinal) & 0x7fff ^ 12345);
+        int seed = int.TryParse(Environment.GetEnvironmentVariable("DROSHARP_FUZZ_SEED"), out int s) ? s : 0;
+        var mutator = new ByteMutator(name.Aggregate(17 + seed, (h, c) => unchecked(h * 31 + c))); // string.GetHashCode varies per process
         var small = corpus.Where(c => c.Length <= 16 << 10).DefaultIfEmpty(corpus[0]).ToList();
         for (int i = 0; i < MutationsPerTarget; i++) Run(target, mutator.Mutate(small[i % small.Count], small), $"mutation {i}");
     }
@@ -44,8 +47,12 @@ public sealed class FuzzHarnessTests
     public void InputsTheCampaignFoundCrashingAreHandled(string target, string file) =>
         Run(FuzzTargets.Get(target), File.ReadAllBytes(Path.Combine(Folder("FuzzCrashes"), target, file)), file);
 
+    /// <summary>DROSHARP_FUZZ_LAST=PATH: each input is written there first, so one that kills the process (a stack overflow) is kept.</summary>
+    private static readonly string? LastInput = Environment.GetEnvironmentVariable("DROSHARP_FUZZ_LAST");
+
     private static void Run(FuzzTarget target, byte[] input, string what)
     {
+        if (LastInput is not null) File.WriteAllBytes(LastInput, input);
         try
         {
             target.Run(input);

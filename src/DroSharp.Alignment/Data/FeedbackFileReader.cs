@@ -159,6 +159,8 @@ public static class FeedbackFileReader
     {
         if (root.ValueKind != JsonValueKind.Object)
             throw new DataFormatException(file, line, null, DataErrorKind.MalformedJson, $"expected a JSON object, got {root.ValueKind.ToString().ToLowerInvariant()}");
+        if (Text.JsonStrings.FindInvalid(root) is { } bad)
+            throw new DataFormatException(file, line, null, DataErrorKind.MalformedJson, $"{bad} holds an escaped lone surrogate (\\uD800–\\uDFFF), which is not valid Unicode text");
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in root.EnumerateObject())
             if (!seen.Add(p.Name))

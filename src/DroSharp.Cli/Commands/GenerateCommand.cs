@@ -37,8 +37,8 @@ public static class GenerateCommand
             };
             try { options.Validate(); } catch (ArgumentException e) { throw new UserErrorException(e.Message); }
             SequenceLimits.RequirePositive(parse.GetValue(maxPrompt), "--max-prompt-length");
-            using var output_ = OutputFile.Create(outPath, "--out", ("--prompts", file));
-            var writer = output_.Writer;
+            using var outFile = OutputFile.Create(outPath, "--out", ("--prompts", file));
+            var writer = outFile.Writer;
             using var policy = ModelDirectory.LoadPolicy(dir);
             var tokenizer = ModelDirectory.LoadTokenizer(dir);
             var limits = new SequenceLimits(policy, parse.GetValue(maxPrompt), null);
@@ -65,7 +65,7 @@ public static class GenerateCommand
                     }));
                 }
             }
-            output_.Commit();
+            outFile.Commit();
             foreach (var line in limits.Report()) Console.Error.WriteLine(line);
             Console.Error.WriteLine($"wrote {work.Count} completions to {outPath}");
             return 0;

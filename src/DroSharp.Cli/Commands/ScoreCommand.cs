@@ -25,7 +25,7 @@ public static class ScoreCommand
             if (bs < 1) throw new UserErrorException("--batch-size must be at least 1");
             SequenceLimits.RequirePositive(parse.GetValue(maxPrompt), "--max-prompt-length");
             SequenceLimits.RequirePositive(parse.GetValue(maxCompletion), "--max-completion-length");
-            using var output_ = OutputFile.Create(outPath, "--out", ("--data", file));
+            using var outFile = OutputFile.Create(outPath, "--out", ("--data", file));
             using var policy = ModelDirectory.LoadPolicy(dir);
             var tokenizer = ModelDirectory.LoadTokenizer(dir);
             var limits = new SequenceLimits(policy, parse.GetValue(maxPrompt), parse.GetValue(maxCompletion));
@@ -35,8 +35,8 @@ public static class ScoreCommand
             foreach (var line in limits.Report()) Console.Error.WriteLine(line);
             var logprobs = policy.ScoreSequences(pairs.Select(p => p.Prompt).ToList(), pairs.Select(p => p.Completion).ToList(), bs);
             for (int i = 0; i < pairs.Count; i++)
-                output_.Writer.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["index"] = i, ["logprob"] = logprobs[i], ["num_tokens"] = pairs[i].Completion.Length }));
-            output_.Commit();
+                outFile.Writer.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["index"] = i, ["logprob"] = logprobs[i], ["num_tokens"] = pairs[i].Completion.Length }));
+            outFile.Commit();
             Console.Error.WriteLine($"scored {pairs.Count} rows into {outPath}");
             return 0;
         });
