@@ -67,6 +67,7 @@ public sealed class CliErrorWalkTests(CliWorkspace w) : IClassFixture<CliWorkspa
         yield return ("init", ["--preset", "t5-tiny", "--out", data], "is a file");
         // score
         yield return ("score", ["--model", Path.Combine(w.Root, "missing"), "--data", data, "--out", w.New("s")], "missing");
+        yield return ("score", ["--model", data, "--data", data, "--out", w.New("s")], "is a file");
         yield return ("score", ["--model", m0, "--data", Path.Combine(w.Root, "missing.jsonl"), "--out", w.New("s")], "missing.jsonl");
         yield return ("score", ["--model", m0, "--data", data, "--out", data], "--data input");
         yield return ("score", ["--model", m0, "--data", data, "--out", Path.Combine(w.Root, "no-such-dir", "s.jsonl")], "no-such-dir");
@@ -75,7 +76,9 @@ public sealed class CliErrorWalkTests(CliWorkspace w) : IClassFixture<CliWorkspa
         yield return ("score", ["--model", m0, "--data", data, "--out", w.New("s"), "--batch-size", "0"], "--batch-size");
         yield return ("score", ["--model", m0, "--data", data, "--out", w.New("s"), "--max-prompt-length", "0"], "--max-prompt-length");
         // generate
+        yield return ("generate", ["--model", data, "--prompts", data, "--out", w.New("g")], "is a file");
         yield return ("generate", ["--model", m0, "--prompts", Path.Combine(w.Root, "missing.jsonl"), "--out", w.New("g")], "missing.jsonl");
+        yield return ("generate", ["--model", m0, "--prompts", w.Root, "--out", w.New("g")], "is a directory");
         yield return ("generate", ["--model", m0, "--prompts", data, "--out", data], "--prompts input");
         yield return ("generate", ["--model", m0, "--prompts", oovPrompt, "--out", w.New("g")], "vocabulary");
         yield return ("generate", ["--model", m0, "--prompts", data, "--out", w.New("g"), "--temperature", "-1"], "--temperature");

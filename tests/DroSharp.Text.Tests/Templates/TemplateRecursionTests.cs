@@ -26,6 +26,17 @@ public sealed class TemplateRecursionTests
         Assert.Equal("{'k': <Namespace {'d': {...}}>}", Render("{% set ns = namespace() %}{% set ns.d = {'k': ns} %}{{ ns.d }}"));
     }
 
+    [Theory]
+    [InlineData("{{ '%2222222222d' % 5 }}")]
+    [InlineData("{{ '%.99999999999f' % 1.5 }}")]
+    [InlineData("{{ '{99999999999}'.format(1) }}")]
+    public void WidthsAndIndexesBeyondInt32AreOverflowErrors(string source)
+    {
+        // Found by the fuzzer: int.Parse threw OverflowException (a crash); Python raises OverflowError/ValueError.
+        var e = Assert.Throws<ChatTemplateException>(() => Render(source));
+        Assert.Contains("OverflowError", e.Message);
+    }
+
     [Fact]
     public void VeryDeepNestingIsARecursionErrorNotAStackOverflow()
     {
