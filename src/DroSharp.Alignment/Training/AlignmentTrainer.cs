@@ -131,7 +131,7 @@ public sealed class AlignmentTrainer : IDisposable
             try { sampler = EpochSampler.Restore(st.Sampler, units, _o.BatchSize); }
             catch (Exception e) when (e is InvalidOperationException or FormatException) { throw new TrainingException($"{cpDir}: {e.Message}", e); }
             window = MetricsWindow.From(st.Window);
-            if (WritesFiles) _run.TruncateMetricsAfter(step);
+            if (WritesFiles) _run.TruncateMetricsAfter(step, evaluationAtStep: step == totalSteps); // the final evaluation runs again
             _log.WriteLine($"resumed from {cpDir} at step {cpStep} of {totalSteps}");
         }
 

@@ -79,8 +79,12 @@ public sealed class RunDirectory
         name.StartsWith('.') && name.EndsWith(".tmp", StringComparison.Ordinal) && name.Length > 38
         && name[^37] == '.' && name.AsSpan(name.Length - 36, 32).ContainsAnyExcept("0123456789abcdef") == false;
 
-    /// <summary>Drops metrics lines logged after <paramref name="step"/> (a resumed run re-logs them).</summary>
-    public void TruncateMetricsAfter(long step)
+    /// <summary>
+    /// Drops metrics lines logged after <paramref name="step"/> (a resumed run re-logs them), and with
+    /// <paramref name="evaluationAtStep"/> also the evaluation line at <paramref name="step"/>: the last checkpoint is
+    /// written after the final evaluation, so a run stopped between it and <c>final/</c> evaluates again.
+    /// </summary>
+    public void TruncateMetricsAfter(long step, bool evaluationAtStep = false)
     {
         if (!File.Exists(MetricsFile)) return;
         var kept = new StringBuilder();
@@ -94,7 +98,8 @@ public sealed class RunDirectory
             catch (System.Text.Json.JsonException) when (i == lines.Length - 1) { continue; } // torn by a crash mid-write: a resumed run logs it again
             catch (System.Text.Json.JsonException e) { throw new TrainingException($"{MetricsFile}:{i + 1}: not a JSON line ({e.Message})", e); }
             using (doc)
-                if (doc.RootElement.TryGetProperty("step", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.Number && s.GetInt64() > step) continue;
+                if (doc.RootElement.TryGetProperty("step", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.Number
+                    && (s.GetInt64() > step || (evaluationAtStep && s.GetInt64() == step && doc.RootElement.TryGetProperty("eval_loss", out _)))) continue;
             kept.Append(line).Append('\n');
         }
         WriteTextAtomic(MetricsFile, kept.ToString());

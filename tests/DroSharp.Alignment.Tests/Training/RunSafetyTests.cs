@@ -226,6 +226,24 @@ public sealed class RunSafetyTests
         Assert.Equal(File.ReadLines(new RunDirectory(a.Out).MetricsFile).Select(Strip), File.ReadLines(new RunDirectory(b.Out).MetricsFile).Select(Strip));
     }
 
+    [Fact]
+    public void ARunStoppedAfterItsLastCheckpointButBeforeFinalLogsTheFinalEvaluationOnce()
+    {
+        // Found by bench/faults.sh: killed while final/ was written, the resumed run evaluated again and metrics.jsonl
+        // had the final evaluation line twice.
+        using var fx = new TrainerFixture();
+        string data = fx.PromptDependentRewards();
+        var a = fx.Options(data, "a") with { MaxSteps = 4, SaveEvery = 1, EvalFraction = 0.25 };
+        var b = a with { Out = fx.Path_("b") };
+        Train(a);
+        Train(b);
+        Directory.Delete(Path.Combine(b.Out, "final"), recursive: true); // as if killed before final/ was renamed into place
+        Assert.False(Train(b, resume: true).Interrupted);
+        static string Strip(string line) => System.Text.RegularExpressions.Regex.Replace(line, "\"tokens_per_s\":[^,}]*,?", "");
+        Assert.Equal(File.ReadLines(new RunDirectory(a.Out).MetricsFile).Select(Strip), File.ReadLines(new RunDirectory(b.Out).MetricsFile).Select(Strip));
+        Assert.Equal(FinalWeights(a), FinalWeights(b));
+    }
+
     // ---------------------------------------------------------------- 4. validation gaps
 
     [Fact]
