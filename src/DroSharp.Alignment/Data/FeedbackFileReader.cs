@@ -159,12 +159,18 @@ public static class FeedbackFileReader
     {
         if (root.ValueKind != JsonValueKind.Object)
             throw new DataFormatException(file, line, null, DataErrorKind.MalformedJson, $"expected a JSON object, got {root.ValueKind.ToString().ToLowerInvariant()}");
-        if (Text.JsonStrings.FindInvalid(root) is { } bad)
-            throw new DataFormatException(file, line, null, DataErrorKind.MalformedJson, $"{bad} holds an escaped lone surrogate (\\uD800–\\uDFFF), which is not valid Unicode text");
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in root.EnumerateObject())
-            if (!seen.Add(p.Name))
-                throw new DataFormatException(file, line, p.Name, DataErrorKind.MalformedJson, "the key appears twice in the object");
+        {
+            string name;
+            try { name = p.Name; }
+            catch (InvalidOperationException) // values are checked field by field (RowParser); a key only here
+            {
+                throw new DataFormatException(file, line, null, DataErrorKind.InvalidUtf8, "a key holds an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)");
+            }
+            if (!seen.Add(name))
+                throw new DataFormatException(file, line, name, DataErrorKind.MalformedJson, "the key appears twice in the object");
+        }
         return new JsonRawRecord(file, line, root);
     }
 
