@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using DroSharp.Distributed;
 using DroSharp.Tensors.Distributed;
 
@@ -13,10 +12,10 @@ namespace DroSharp.Cli;
 /// <item>under MPI the body runs guarded: a rank that throws prints <c>[rank r of N] dro: message</c>
 /// and calls MPI_Abort, so the launcher ends every rank with a non-zero exit instead of leaving the
 /// others blocked in a collective (exit code 1 for a user error, 2 for an internal fault);</item>
-/// <item>SIGTERM, and SIGUSR1 on Linux (Open MPI's mpirun forwards it to every rank), request a stop
-/// like Ctrl-C: the trainer's ranks agree to stop after the same step, rank 0 saves a checkpoint, and
-/// every rank exits with <see cref="InterruptedExitCode"/> after MPI_Finalize. A second SIGTERM ends
-/// the process at once.</item>
+/// <item>SIGINT, SIGTERM and SIGUSR1 (Open MPI's mpirun forwards it to every rank) request a stop
+/// (<see cref="StopSignals"/>): the trainer's ranks agree to stop after the same step, rank 0 saves a
+/// checkpoint, and every rank exits with <see cref="InterruptedExitCode"/> after MPI_Finalize. A second
+/// signal ends the process at once.</item>
 /// </list>
 /// </summary>
 internal static class DataParallelRun
@@ -30,49 +29,22 @@ internal static class DataParallelRun
     /// <paramref name="body"/> gets the reducer (rank, world size) and returns 0, or
     /// <see cref="InterruptedExitCode"/> when every rank stopped early; its exceptions end the job.
     /// </summary>
-    public static int Run(CancellationTokenSource stop, Func<IGradientReducer, int> body)
+    public static int Run(StopSignals stop, Func<IGradientReducer, int> body)
     {
         using var reducer = DistributedEnvironment.Create();
-        var registrations = RegisterStopSignals(stop, reducer.Rank);
-        try
+        stop.Quiet = reducer.Rank != 0;
+        int code = 0;
+        reducer.RunGuarded(() =>
         {
-            int code = 0;
-            reducer.RunGuarded(() =>
-            {
-                code = body(reducer);
-                // Every rank stopped after the same step (the trainer agrees on it) and the checkpoint is
-                // saved: end normally (MPI_Finalize) rather than abort, then exit with the code.
-                return code == InterruptedExitCode ? 0 : code;
-            }, Describe);
-            return code;
-        }
-        finally
-        {
-            foreach (var r in registrations) r.Dispose();
-        }
+            code = body(reducer);
+            // Every rank stopped after the same step (the trainer agrees on it) and the checkpoint is
+            // saved: end normally (MPI_Finalize) rather than abort, then exit with the code.
+            return code == InterruptedExitCode ? 0 : code;
+        }, Describe);
+        return code;
     }
 
     /// <summary>(exit code, one line) of a failure, as <see cref="Program.Main"/> reports it in one process.</summary>
     internal static (int ExitCode, string Message) Describe(Exception e) =>
         Program.IsUserError(e) ? (1, $"dro: {e.Message}") : (2, $"dro: internal error: {e}");
-
-    private static string Name(PosixSignal signal) => signal == PosixSignal.SIGTERM ? "SIGTERM" : (int)signal == LinuxSigusr1 ? "SIGUSR1" : signal.ToString();
-
-    private static List<PosixSignalRegistration> RegisterStopSignals(CancellationTokenSource stop, int rank)
-    {
-        var list = new List<PosixSignalRegistration>();
-        if (OperatingSystem.IsWindows()) return list;
-        void OnSignal(PosixSignalContext context)
-        {
-            // A second SIGTERM is not cancelled: the runtime ends the process.
-            if (stop.IsCancellationRequested && context.Signal == PosixSignal.SIGTERM) return;
-            context.Cancel = true;
-            if (stop.IsCancellationRequested) return;
-            if (rank == 0) Console.Error.WriteLine($"\ndro: {Name(context.Signal)}: stopping after this step; saving a checkpoint…");
-            stop.Cancel();
-        }
-        list.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal));
-        if (OperatingSystem.IsLinux()) list.Add(PosixSignalRegistration.Create((PosixSignal)LinuxSigusr1, OnSignal));
-        return list;
-    }
 }

@@ -19,7 +19,7 @@ public static class Program
         }
         catch (Exception e) when (IsUserError(e))
         {
-            Console.Error.WriteLine($"dro: {e.Message}");
+            Console.Error.WriteLine($"dro: {CliErrors.OneLine(e)}");
             return 1;
         }
         catch (Exception e)
@@ -30,8 +30,7 @@ public static class Program
     }
 
     /// <summary>Bad input, bad options, missing files: one line, no stack trace.</summary>
-    internal static bool IsUserError(Exception e) => e is UserErrorException or TrainingException or DataFormatException
-        or CheckpointFormatException or FileNotFoundException or DirectoryNotFoundException or MpiException;
+    internal static bool IsUserError(Exception e) => CliErrors.IsUserError(e);
 
     public static RootCommand BuildRoot()
     {

@@ -48,6 +48,8 @@ public static class ModelFamilies
             using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new CheckpointFormatException(source, null, $"a config must be a JSON object, found {doc.RootElement.ValueKind}");
+            if (Text.JsonStrings.FindInvalid(doc.RootElement) is { } bad)
+                throw new CheckpointFormatException(source, bad, "holds an escaped lone surrogate (\\uD800–\\uDFFF), which is not valid Unicode text");
             if (!doc.RootElement.TryGetProperty("model_type", out var mt) || mt.ValueKind != JsonValueKind.String)
                 throw new CheckpointFormatException(source, "model_type", "is missing or not a string; a Hugging Face config.json names its model type");
             modelType = mt.GetString()!;

@@ -12,6 +12,7 @@ internal sealed record SpecialTokenNames(string? Pad, string? Eos, string? Bos, 
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
             var root = doc.RootElement;
+            if (JsonStrings.FindInvalid(root) is { } bad) throw new FormatException($"{path}: {bad} holds an escaped lone surrogate (\\uD800–\\uDFFF), which is not valid Unicode text");
             return new SpecialTokenNames(Name(root, "pad_token"), Name(root, "eos_token"), Name(root, "bos_token"), Name(root, "unk_token"));
         }
         catch (JsonException e)

@@ -125,6 +125,7 @@ public sealed class Tokenizer
         using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 256 });
         var root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw new FormatException("tokenizer.json: expected a JSON object");
+        if (JsonStrings.FindInvalid(root) is { } bad) throw new FormatException($"tokenizer.json: {bad} holds an escaped lone surrogate (\\uD800–\\uDFFF), which is not valid Unicode text");
         var modelJson = JsonFields.Get(root, "model") ?? throw new FormatException("tokenizer.json: \"model\" is missing");
         var model = ComponentReader.ReadModel(modelJson, "model");
         var normalizer = JsonFields.Get(root, "normalizer") is { } n ? ComponentReader.ReadNormalizer(n, "normalizer") : null;

@@ -40,4 +40,7 @@ public enum DataErrorKind
     MalformedMessages,
     /// <summary>The chat template failed on the row's messages or refused them (its <c>raise_exception</c>).</summary>
     ChatTemplateFailed,
+
+    /// <summary>Text the tokenizer cannot encode, or text with no tokenizer to encode it.</summary>
+    Unencodable,
 }

@@ -31,6 +31,8 @@ public static class FeedbackFileReader
 
     private static byte[] ReadBytes(string path)
     {
+        if (Directory.Exists(path))
+            throw new DataFormatException(path, null, null, DataErrorKind.FileUnreadable, "is a directory; give a JSONL, JSON, CSV or TSV file");
         try
         {
             return File.ReadAllBytes(path);
@@ -70,7 +72,9 @@ public static class FeedbackFileReader
             ".csv" => DataFileFormat.Csv,
             ".tsv" => DataFileFormat.Tsv,
             _ => throw new DataFormatException(fileName, null, null, DataErrorKind.UnsupportedLayout,
-                $"cannot tell the format from the extension '{ext}'; use .jsonl, .json, .csv or .tsv, or name the format explicitly (json, csv, tsv)"),
+                ext.Length == 0
+                    ? "cannot tell the format of a file without an extension (standard input is not read): save the data to a file ending in .jsonl, .json, .csv or .tsv"
+                    : $"cannot tell the format from the extension '{ext}'; give a file ending in .jsonl, .json, .csv or .tsv"),
         };
     }
 
@@ -157,9 +161,44 @@ public static class FeedbackFileReader
             throw new DataFormatException(file, line, null, DataErrorKind.MalformedJson, $"expected a JSON object, got {root.ValueKind.ToString().ToLowerInvariant()}");
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in root.EnumerateObject())
-            if (!seen.Add(p.Name))
-                throw new DataFormatException(file, line, p.Name, DataErrorKind.MalformedJson, "the key appears twice in the object");
+        {
+            string name;
+            try { name = p.Name; }
+            catch (InvalidOperationException) // values are checked field by field (RowParser); a key only here
+            {
+                throw new DataFormatException(file, line, null, DataErrorKind.InvalidUtf8, "a key holds an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)");
+            }
+            if (!seen.Add(name))
+                throw new DataFormatException(file, line, name, DataErrorKind.MalformedJson, "the key appears twice in the object");
+            if (!NestedKeysAreValid(p.Value))
+                throw new DataFormatException(file, line, name, DataErrorKind.InvalidUtf8, "a key inside the value holds an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)");
+        }
         return new JsonRawRecord(file, line, root);
+    }
+
+    /// <summary>
+    /// Every key of every object nested in <paramref name="v"/> decodes (no unpaired surrogate escape), so a
+    /// later property lookup (a chat message's "role") cannot fail; strings are checked where they are read.
+    /// </summary>
+    private static bool NestedKeysAreValid(JsonElement v)
+    {
+        switch (v.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var p in v.EnumerateObject())
+                {
+                    try { _ = p.Name; }
+                    catch (InvalidOperationException) { return false; }
+                    if (!NestedKeysAreValid(p.Value)) return false;
+                }
+                return true;
+            case JsonValueKind.Array:
+                foreach (var e in v.EnumerateArray())
+                    if (!NestedKeysAreValid(e)) return false;
+                return true;
+            default:
+                return true;
+        }
     }
 
     /// <summary>System.Text.Json's message without its own "LineNumber: 0 | BytePositionInLine" tail, plus the column.</summary>

@@ -29,5 +29,11 @@ public sealed class RewardNormalizer
         return new RewardNormalizer(s.Mean, s.Std);
     }
 
-    public double Normalize(double reward) => IsConstant ? reward - Mean : (reward - Mean) / Std;
+    public double Normalize(double reward)
+    {
+        if (IsConstant) return reward - Mean;
+        double z = (reward - Mean) / Std;
+        // reward − mean overflows only for rewards near ±1.8e308 of opposite signs: divide first.
+        return double.IsFinite(z) ? z : reward / Std - Mean / Std;
+    }
 }

@@ -54,24 +54,38 @@ public sealed class RowEncoder
     private EncodedRow Encode(TextOrIds prompt, TextOrIds[] responses, string[] columns, ChatRowOptions? chat, int line)
     {
         if (prompt.IsConversational) return EncodeConversation(prompt, responses, columns, chat ?? ChatRowOptions.For(Columns.Prompt), line);
-        var promptIds = PromptIds(prompt);
+        var promptIds = PromptIds(prompt, line);
         if (promptIds.Length == 0) throw Error(line, Columns.Prompt, DataErrorKind.EmptyPrompt, "the prompt encodes to no tokens");
         CheckVocabulary(promptIds, prompt.HasIds ? Columns.Ids(Columns.Prompt) : Columns.Prompt, line);
         var ids = new int[responses.Length][];
         for (int i = 0; i < responses.Length; i++)
         {
-            ids[i] = responses[i].ToIds(_encoder, completion: true);
+            ids[i] = TextIds(responses[i], completion: true, columns[i], line);
             if (ids[i].Length == 0) throw Error(line, columns[i], DataErrorKind.EmptyCompletion, "the text encodes to no tokens");
             CheckVocabulary(ids[i], responses[i].HasIds ? Columns.Ids(columns[i]) : columns[i], line);
         }
         return new EncodedRow(line, prompt.Text, promptIds, responses.Select(r => r.Text).ToArray(), ids, false, 0, true);
     }
 
-    private int[] PromptIds(TextOrIds p)
+    private int[] PromptIds(TextOrIds p, int line)
     {
         if (p.Ids is not null) return p.Ids;
-        if (!_promptCache.TryGetValue(p.Text!, out var ids)) _promptCache[p.Text!] = ids = p.ToIds(_encoder, completion: false);
+        if (!_promptCache.TryGetValue(p.Text!, out var ids)) _promptCache[p.Text!] = ids = TextIds(p, completion: false, Columns.Prompt, line);
         return ids;
+    }
+
+    /// <summary>
+    /// The ids of a column: given, or the text encoded. Text with no tokenizer, or text the tokenizer cannot
+    /// represent (e.g. no unknown token for a character it lacks), is a bad row naming the field.
+    /// </summary>
+    private int[] TextIds(TextOrIds t, bool completion, string column, int line)
+    {
+        if (t.HasIds) return t.Ids!;
+        if (_encoder is null)
+            throw Error(line, column, DataErrorKind.Unencodable,
+                "the field is text but the model directory has no tokenizer.json to encode it; add one, or give the column as token ids (" + Columns.Ids(column) + ")");
+        try { return t.ToIds(_encoder, completion); }
+        catch (FormatException e) { throw Error(line, column, DataErrorKind.Unencodable, $"the tokenizer cannot encode the text: {e.Message}"); }
     }
 
     private EncodedRow EncodeConversation(TextOrIds prompt, TextOrIds[] responses, string[] columns, ChatRowOptions chat, int line)

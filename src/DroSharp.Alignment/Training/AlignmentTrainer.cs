@@ -56,6 +56,7 @@ public sealed partial class AlignmentTrainer : IDisposable
     private TrainingSet _train = null!, _eval = null!;
     private MicroBatchRunner _runner = null!;
     private GradientAccumulator? _accumulator;
+    private RunLock? _lock;
 
     /// <param name="encoder">Encodes text columns (null when the data gives token ids).</param>
     public AlignmentTrainer(TrainingOptions options, ITextEncoder? encoder, TextWriter log, IGradientReducer? reducer = null)
@@ -65,7 +66,7 @@ public sealed partial class AlignmentTrainer : IDisposable
     public AlignmentTrainer(TrainingOptions options, Func<IPolicyModel, ITextEncoder?> encoderFor, TextWriter log, IGradientReducer? reducer = null)
     {
         options.Validate();
-        _o = options;
+        _o = RunInputs.Absolute(options); // run.json names inputs by absolute path: a resume from elsewhere reads the same files
         _encoderFor = encoderFor;
         _log = log;
         _reducer = reducer ?? LocalGradientReducer.Instance;
@@ -79,6 +80,9 @@ public sealed partial class AlignmentTrainer : IDisposable
     }
 
     public RunDirectory Run => _run;
+
+    /// <summary>Resume even when the model, reference or data files changed since the run started (recorded in RUN/inputs.json).</summary>
+    public bool AllowChangedInputs { get; set; }
 
     /// <summary>Raised before every optimiser step's first micro-batch with the step number to come.</summary>
     public event Action<long>? StepStarting;
@@ -103,7 +107,17 @@ public sealed partial class AlignmentTrainer : IDisposable
         LoadData();
         string? referenceHash = !_needs.NeedsReference ? null : _lora?.ReferenceKey() ?? ModelDirectoryHash.Compute(_o.Ref ?? _o.Model);
         RequireRanksAgree("options, data and models", referenceHash, resumedStep: null);
-        PrepareReference(referenceHash);
+        try
+        {
+            PrepareReference(referenceHash, cancel);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            if (WritesFiles) _reference?.Save();
+            _log.WriteLine($"interrupted during the reference pass, before the first step: the reference log-probs computed so far are cached in {_run.ReferenceCacheFile}; " +
+                           "run the same command again to continue (the cached values are reused)");
+            return new TrainingResult(0, 0, true, null, null, new Dictionary<string, double>(), clock.Elapsed.TotalSeconds);
+        }
         _runner = new MicroBatchRunner(_policy, _value, _objective, _reference, _o.LengthNormalize);
         if (_needs.NeedsSeveralResponsesPerPrompt) ComputePartitionValues();
         _policyOpt = MakeOptimizer(_policy.Parameters.Trainable);
@@ -126,16 +140,30 @@ public sealed partial class AlignmentTrainer : IDisposable
         var window = new MetricsWindow();
         if (resume)
         {
-            var (cpStep, cpDir) = CheckpointToResume();
-            var st = TrainingCheckpoint.Load(cpDir, _policy.Parameters, _value?.Parameters, _policyOpt, _valueOpt);
+            long cpStep;
+            string cpDir;
+            TrainingCheckpoint.TrainerState st;
+            if (_group.WorldSize == 1)
+            {
+                // One process: the newest checkpoint that reads back whole (a damaged newer one is skipped with a warning).
+                var cps = _run.Checkpoints();
+                if (cps.Count == 0) throw new TrainingException(NoCheckpointToResume);
+                (cpStep, cpDir, st) = TrainingCheckpoint.LoadNewestReadable(cps, _policy.Parameters, _value?.Parameters, _policyOpt, _valueOpt, _log);
+            }
+            else
+            {
+                (cpStep, cpDir) = CheckpointToResume();
+                st = TrainingCheckpoint.Load(cpDir, _policy.Parameters, _value?.Parameters, _policyOpt, _valueOpt);
+            }
             if (st.Processes != _group.WorldSize && _o.GlobalBatchSize is null)
                 throw new TrainingException($"{cpDir} was written by a run on {st.Processes} process(es) with {_accumulation} micro-batch(es) of {_o.BatchSize} each per step; " +
                                             $"resume it on {st.Processes} (mpirun -np {st.Processes}), or start runs with --global-batch-size to be free to change the number of processes");
             RequireRanksAgree("checkpoint", referenceHash, cpStep);
             (step, tokensSeen, elapsedBefore) = (st.Step, st.TokensSeen, st.ElapsedSeconds);
-            sampler = EpochSampler.Restore(st.Sampler, units, _o.BatchSize);
+            try { sampler = EpochSampler.Restore(st.Sampler, units, _o.BatchSize); }
+            catch (Exception e) when (e is InvalidOperationException or FormatException) { throw new TrainingException($"{cpDir}: {e.Message}", e); }
             window = MetricsWindow.From(st.Window);
-            if (WritesFiles) _run.TruncateMetricsAfter(step);
+            if (WritesFiles) _run.TruncateMetricsAfter(step, evaluationAtStep: step == totalSteps); // the final evaluation runs again
             _log.WriteLine($"resumed from {cpDir} at step {cpStep} of {totalSteps}");
         }
 
@@ -166,7 +194,9 @@ public sealed partial class AlignmentTrainer : IDisposable
             long stepTokens = 0;
             double stepFlops = 0;
             int microBatches = _accumulation * _group.WorldSize;
-            for (int micro = 0; micro < _accumulation; micro++)
+            // A signal stops within the step (one process): the step is abandoned and the checkpoint is the state before it.
+            var samplerAtStepStart = _group.WorldSize == 1 ? sampler.GetState() : null;
+            for (int micro = 0; micro < _accumulation && !(samplerAtStepStart is not null && cancel.IsCancellationRequested); micro++)
                 for (int rank = 0; rank < _group.WorldSize; rank++)
                 {
                     var batch = sampler.Next(); // every process draws every batch, so samplers stay in step
@@ -181,6 +211,13 @@ public sealed partial class AlignmentTrainer : IDisposable
                     stepFlops += r.MatmulFlops;
                 }
             LastStepMatmulFlops = stepFlops;
+            if (samplerAtStepStart is not null && cancel.IsCancellationRequested)
+            {
+                sampler = EpochSampler.Restore(samplerAtStepStart, units, _o.BatchSize);
+                _policyOpt.ZeroGrad(setToNone: false);
+                _valueOpt?.ZeroGrad(setToNone: false);
+                continue; // saved and returned at the top of the loop
+            }
             // 5: reduce, clip, step.
             double loss;
             reduceClock.Start();
@@ -246,14 +283,31 @@ public sealed partial class AlignmentTrainer : IDisposable
 
     private void StartRunDirectory(bool resume)
     {
+        var inputs = RunInputs.Compute(_o); // missing or unreadable inputs fail here, before the run directory is touched
+        if (WritesFiles)
+        {
+            if (File.Exists(_run.Path)) throw new TrainingException($"--out {_run.Path} is a file; a run is written to a directory");
+            Directory.CreateDirectory(_run.Path);
+            _lock = RunLock.Acquire(_run.Path); // one writer per run directory, released by the OS if this process dies
+            foreach (var path in _run.RemoveStaleTemporaries()) _log.WriteLine($"removed {path}, left by an interrupted run");
+        }
+        if (resume)
+        {
+            if (_run.Checkpoints().Count == 0) throw new TrainingException(NoCheckpointToResume);
+            RunInputs.Verify(_run, inputs, AllowChangedInputs, WritesFiles, _log);
+            return;
+        }
         if (!WritesFiles) return;
-        Directory.CreateDirectory(_run.Path);
-        if (resume) return;
         if (_run.Checkpoints().Count > 0 || Directory.Exists(_run.FinalDirectory))
             throw new TrainingException($"{_run.Path} already holds a run; use --resume {_o.Out} to continue it, or another --out");
         RunDirectory.WriteTextAtomic(_run.OptionsFile, _o.ToJson());
+        RunInputs.Record(_run, inputs);
         if (File.Exists(_run.MetricsFile)) File.Delete(_run.MetricsFile);
     }
+
+    private string NoCheckpointToResume =>
+        $"{_run.Path} has no checkpoint yet (the run stopped before its first save), so there is nothing to resume: " +
+        "run the original command again, without --resume (it reuses the cached reference log-probs)";
 
     private void LoadModels()
     {
@@ -335,7 +389,7 @@ public sealed partial class AlignmentTrainer : IDisposable
         }
     }
 
-    private void PrepareReference(string? referenceHash)
+    private void PrepareReference(string? referenceHash, CancellationToken cancel)
     {
         if (referenceHash is null) return;
         string refDir = _o.Ref ?? _o.Model;
@@ -350,7 +404,7 @@ public sealed partial class AlignmentTrainer : IDisposable
         // RPO's partition values need every reference log-prob before the first step.
         if (_o.PrecomputeReference || _needs.NeedsSeveralResponsesPerPrompt)
         {
-            _reference.ComputeAll(_log, _group);
+            _reference.ComputeAll(_log, _group, cancel);
             if (WritesFiles) _reference.Save();
         }
     }
@@ -407,7 +461,7 @@ public sealed partial class AlignmentTrainer : IDisposable
         if (WritesFiles)
         {
             var cps = _run.Checkpoints();
-            if (cps.Count == 0) throw new TrainingException($"{_run.Path} has no complete checkpoint to resume from");
+            if (cps.Count == 0) throw new TrainingException(NoCheckpointToResume);
             step[0] = cps[^1].Step;
         }
         _group.BroadcastFromRankZero(step);
@@ -536,5 +590,6 @@ public sealed partial class AlignmentTrainer : IDisposable
         _policy?.Dispose();
         _value?.Dispose();
         _reference?.Dispose();
+        _lock?.Dispose();
     }
 }

@@ -66,8 +66,10 @@ internal sealed class ReferenceLogProbs : IDisposable
     /// Scores every unknown row now, in row order, <c>max(batch, 16)</c> at a time. With several
     /// ranks, chunk c of those batches is scored by rank c mod N and the values are then shared, so
     /// every rank ends with the same values as one process would (the batches are the same).
+    /// <paramref name="cancel"/> is checked between those batches (what is scored by then is kept, and
+    /// cached by <see cref="Save"/>).
     /// </summary>
-    public void ComputeAll(TextWriter log, DataParallelGroup group)
+    public void ComputeAll(TextWriter log, DataParallelGroup group, CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
         int n = 0, chunk = Math.Max(_batchSize, 16);
@@ -75,7 +77,10 @@ internal sealed class ReferenceLogProbs : IDisposable
         {
             var missing = Enumerable.Range(0, _values[s].Length).Where(i => !double.IsFinite(_values[s][i])).ToArray();
             for (int c = 0, start = 0; start < missing.Length; c++, start += chunk)
+            {
+                cancel.ThrowIfCancellationRequested();
                 if (c % group.WorldSize == group.Rank) Score(s, missing[start..Math.Min(missing.Length, start + chunk)], chunk);
+            }
             n += missing.Length;
         }
         Share(group);

@@ -93,6 +93,33 @@ public static class TrainingCheckpoint
         else StateDictLoader.Load(directory, parameters.All);
     }
 
+    /// <summary>
+    /// Loads the newest of <paramref name="checkpoints"/> (by step) that reads back whole; a newer one that does not
+    /// (truncated weights, damaged state) is skipped with a warning on <paramref name="log"/>. Throws
+    /// <see cref="TrainingException"/> when none is readable.
+    /// </summary>
+    public static (long Step, string Directory, TrainerState State) LoadNewestReadable(IReadOnlyList<(long Step, string Directory)> checkpoints,
+        ParameterSet policy, ParameterSet? value, Optimizer policyOptimizer, Optimizer? valueOptimizer, TextWriter log)
+    {
+        var reasons = new List<string>();
+        for (int i = checkpoints.Count - 1; i >= 0; i--)
+        {
+            var (step, dir) = checkpoints[i];
+            try
+            {
+                return (step, dir, Load(dir, policy, value, policyOptimizer, valueOptimizer));
+            }
+            catch (Exception e) when (e is CheckpointFormatException or TrainingException or JsonException or IOException or FormatException
+                                          or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
+            {
+                // A failed load may have overwritten some parameters: the older checkpoint loaded next overwrites them all.
+                reasons.Add($"{dir}: {e.Message}");
+                if (i > 0) log.WriteLine($"warning: checkpoint {dir} cannot be read ({e.Message}); falling back to {checkpoints[i - 1].Directory}");
+            }
+        }
+        throw new TrainingException($"no checkpoint of the run can be read: {string.Join("; ", reasons)}");
+    }
+
     private static void SaveOptimizer(string path, Optimizer optimizer)
     {
         var state = optimizer.ExportState();

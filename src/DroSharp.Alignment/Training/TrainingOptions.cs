@@ -206,6 +206,14 @@ public sealed record TrainingOptions
         if (EvalFraction is not null && EvalData is not null) throw new TrainingException("give --eval-data or --eval-fraction, not both");
         if (LogEvery < 1) throw new TrainingException($"--log-every must be at least 1, not {LogEvery}");
         if (EvalEvery < 0 || SaveEvery < 0 || SaveTotalLimit < 0) throw new TrainingException("--eval-every, --save-every and --save-total-limit must be ≥ 0");
+        // A value like 1e999 in run.json or --config reads as infinity: no option may be infinite or NaN.
+        foreach (var (name, v) in new (string, double?)[]
+                 {
+                     ("--tau", Tau), ("--beta", Beta), ("--lr", LearningRate), ("--value-lr", ValueLearningRate), ("--weight-decay", WeightDecay),
+                     ("--epochs", Epochs), ("--max-grad-norm", MaxGradNorm), ("--eval-fraction", EvalFraction), ("--desirable-weight", DesirableWeight),
+                     ("--undesirable-weight", UndesirableWeight), ("--up-reward", UpReward), ("--down-reward", DownReward),
+                 })
+            if (v is double d && !double.IsFinite(d)) throw new TrainingException($"{name} must be a finite number, not {d}");
         _ = ValueMode;
         _ = ObjectiveOptions();
         _ = ChatTemplateVariables();

@@ -110,13 +110,11 @@ public static class ExperimentCommand
     /// <summary>Runs the pipeline with progress on stdout and Ctrl+C stopping it; prints the tables of the report.</summary>
     internal static int Run(ExperimentConfig config, bool overwrite)
     {
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); Console.Error.WriteLine("\ndro: stopping after the current training step…"); };
-        Console.CancelKeyPress += onCancel;
+        using var stop = new StopSignals("stopping after the current training step…"); // Ctrl-C or SIGTERM; a second one exits at once
         try
         {
             var pipeline = new ArenaPipeline(config, Console.Out);
-            var results = pipeline.Run(overwrite, cts.Token);
+            var results = pipeline.Run(overwrite, stop.Token);
             Console.WriteLine();
             Console.Write(ResultsTable.Render(results));
             return 0;
@@ -129,10 +127,6 @@ public static class ExperimentCommand
         catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
         {
             throw new UserErrorException(e.Message);
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
         }
     }
 

@@ -22,6 +22,8 @@ public static class ForwardBenchCommand
         {
             string p = parse.GetValue(preset)!;
             if (ModelFamilies.ForPreset(p) is null) throw new UserErrorException($"unknown preset '{p}'; expected one of {string.Join(", ", ModelFamilies.PresetNames)}");
+            if (parse.GetValue(batch) < 1 || parse.GetValue(promptLen) < 1 || parse.GetValue(responseLen) < 1 || parse.GetValue(steps) < 1)
+                throw new UserErrorException("--batch, --prompt-len, --response-len and --steps must be at least 1");
             var bench = new ForwardBenchmark { Preset = p, Batch = parse.GetValue(batch), PromptLength = parse.GetValue(promptLen), ResponseLength = parse.GetValue(responseLen), Steps = parse.GetValue(steps) };
             bool asJson = parse.GetValue(json);
             var r = bench.Run(asJson ? null : Console.WriteLine);

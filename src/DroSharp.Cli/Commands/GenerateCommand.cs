@@ -22,8 +22,9 @@ public static class GenerateCommand
         var batch = new Option<int>("--batch-size") { Description = "Prompts decoded together.", DefaultValueFactory = _ => 16 };
         var chatTemplate = ChatTemplateOptions.Template();
         var chatKwargs = ChatTemplateOptions.Kwargs();
+        var maxPrompt = new Option<int?>("--max-prompt-length") { Description = "Cut prompts to their last N tokens, as train does. [default: 512]", DefaultValueFactory = _ => 512 };
         var cmd = new Command("generate", "Sample (or greedily decode) completions with a KV cache.");
-        foreach (var o in new Option[] { model, prompts, output, samples, temperature, topK, topP, maxNew, seed, batch, chatTemplate, chatKwargs }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, prompts, output, samples, temperature, topK, topP, maxNew, seed, batch, chatTemplate, chatKwargs, maxPrompt }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!, file = parse.GetValue(prompts)!, outPath = parse.GetValue(output)!;
@@ -37,8 +38,12 @@ public static class GenerateCommand
                 MaxNewTokens = parse.GetValue(maxNew), Seed = parse.GetValue(seed),
             };
             try { options.Validate(); } catch (ArgumentException e) { throw new UserErrorException(e.Message); }
+            SequenceLimits.RequirePositive(parse.GetValue(maxPrompt), "--max-prompt-length");
+            using var outFile = OutputFile.Create(outPath, "--out", ("--prompts", file));
+            var writer = outFile.Writer;
             using var policy = ModelDirectory.LoadPolicy(dir);
             var tokenizer = ModelDirectory.LoadTokenizer(dir);
+            var limits = new SequenceLimits(policy, parse.GetValue(maxPrompt), null);
             var rows = FeedbackFileReader.ReadPrompts(file).Prompts;
             bool conversational = rows.Any(r => r.Prompt.IsConversational);
             var rowEncoder = conversational
@@ -46,14 +51,13 @@ public static class GenerateCommand
                     ChatTemplateOptions.ParseKwargs(parse.GetValue(chatKwargs))), file, policy.Config.VocabSize)
                 : null;
             var gen = new Generator(policy);
-            using var writer = new StreamWriter(outPath);
             var work = new List<(int Index, int Sample, int[] Ids, PromptRow Row)>();
             foreach (var (row, index) in rows.Select((r, i) => (r, i)))
             {
                 // A conversation is rendered with the generation prompt (TRL's prompt-only rows); text and ids as before.
-                var ids = row.Prompt.IsConversational
+                var ids = limits.Prompt(row.Prompt.IsConversational
                     ? rowEncoder!.Encode(row).PromptIds
-                    : ModelDirectory.Ids(row.Prompt, tokenizer, policy.Tokens, completion: false, file, row.Line, "prompt");
+                    : ModelDirectory.Ids(row.Prompt, tokenizer, policy.Tokens, completion: false, file, row.Line, "prompt"), file, row.Line, "prompt");
                 for (int s = 0; s < n; s++) work.Add((index, s, ids, row));
             }
             for (int start = 0; start < work.Count; start += bs)
@@ -74,6 +78,8 @@ public static class GenerateCommand
                     }));
                 }
             }
+            outFile.Commit();
+            foreach (var line in limits.Report()) Console.Error.WriteLine(line);
             Console.Error.WriteLine($"wrote {work.Count} completions to {outPath}");
             return 0;
         });

@@ -24,8 +24,9 @@ public static class InitCommand
         {
             Description = "The end-of-sequence token (for a chat model its end-of-turn token, e.g. <|im_end|>): tokenizer_config.json's eos_token and config.json's eos_token_id, so generation stops there.",
         };
+        var force = new Option<bool>("--force") { Description = "Replace a non-empty --out directory (its old files, tokenizer included, are removed)." };
         var cmd = new Command("init", "Write a new model with Hugging Face's initialisation as an HF model directory.");
-        foreach (var o in new Option[] { preset, config, tokenizer, output, seed, chatTemplate, eosToken }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { preset, config, tokenizer, output, seed, chatTemplate, eosToken, force }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             string? p = parse.GetValue(preset), c = parse.GetValue(config), t = parse.GetValue(tokenizer);
@@ -41,6 +42,7 @@ public static class InitCommand
                 try { _ = new Text.Templates.ChatTemplate(templateText, sourceName: templateFile); }
                 catch (Text.Templates.ChatTemplateException e) { throw new UserErrorException($"--chat-template: {e.Message}"); }
             }
+            ModelOutputDirectory.Check(outDir, parse.GetValue(force));
             Tokenizer? tok = null;
             if (t is not null)
             {
@@ -67,15 +69,19 @@ public static class InitCommand
                 try { cfg.UseTokenizer(new TokenizerIds(tok.VocabSize, tok.PadId, eosId, tok.BosId)); }
                 catch (ArgumentException e) { throw new UserErrorException($"{t}: {e.Message}"); }
             }
+            ModelMemory.RequireFits(cfg, p is not null ? $"preset {p}" : c!);
             using var model = family.CreatePolicy(cfg);
             model.InitializeWeights(new DeterministicRandom(parse.GetValue(seed)));
-            model.Save(outDir);
-            if (t is not null) File.Copy(t, Path.Combine(outDir, "tokenizer.json"), overwrite: true);
-            if (templateText is not null || eos is not null)
+            ModelOutputDirectory.Write(outDir, dir =>
             {
-                string beside = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(t!)) ?? ".", "tokenizer_config.json");
-                TokenizerConfigFile.Write(outDir, tok!, File.Exists(beside) ? beside : null, templateText, eos);
-            }
+                model.Save(dir);
+                if (t is not null) File.Copy(t, Path.Combine(dir, "tokenizer.json"), overwrite: true);
+                if (templateText is not null || eos is not null)
+                {
+                    string beside = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(t!)) ?? ".", "tokenizer_config.json");
+                    TokenizerConfigFile.Write(dir, tok!, File.Exists(beside) ? beside : null, templateText, eos);
+                }
+            });
             Console.WriteLine($"wrote {outDir}: {model.Parameters.ElementCount:N0} parameters ({cfg})");
             return 0;
         });

@@ -68,6 +68,7 @@ public static class TokenizerTrainCommand
             bool lower = parse.GetValue(lowercase);
 
             if (!dataFile.Exists) throw new UserErrorException($"--data: {dataFile.FullName} does not exist");
+            OutputFile.RefuseInput(outFile.FullName, "--out", ("--data", dataFile.FullName));
             if (minFreq < 1) throw new UserErrorException("--min-frequency must be at least 1");
             if (kind == "bpe" && size < 259) throw new UserErrorException($"--vocab-size {size}: byte-level BPE needs at least 259 (3 special tokens + 256 bytes)");
             if (kind == "wordlevel" && size < 4) throw new UserErrorException($"--vocab-size {size}: a word-level vocabulary needs at least 4");

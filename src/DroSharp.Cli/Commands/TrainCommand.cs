@@ -38,6 +38,8 @@ public static class TrainCommand
         cmd.Options.Add(config);
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory from its last checkpoint, with its saved options (bit-identical to an uninterrupted run)." };
         cmd.Options.Add(resume);
+        var allowChanged = new Option<bool>("--allow-changed-inputs") { Description = "With --resume: continue even though the model or data files changed since the run started (recorded in RUN/inputs.json)." };
+        cmd.Options.Add(allowChanged);
         Add<double>("--tau", "τ: KL regularisation strength of DRO-V, DRO-P and RPO (larger keeps closer to π_ref).", Defaults.Tau);
         Add<double>("--beta", "β of KTO and DPO.", Defaults.Beta);
         Add<double>("--lr", "Policy learning rate.", Defaults.LearningRate);
@@ -112,21 +114,21 @@ public static class TrainCommand
                 options = TrainingOptions.FromJson(json.ToJsonString(), parse.GetValue(config) ?? "the command line");
             }
             try { options.Validate(); } catch (TrainingException e) { throw new UserErrorException(e.Message); }
+            if (parse.GetValue(allowChanged) && resumeDir is null) throw new UserErrorException("--allow-changed-inputs applies to --resume only");
 
-            using var cts = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); Console.Error.WriteLine("\ndro: stopping after this step; saving a checkpoint…"); };
-            Console.CancelKeyPress += onCancel;
+            using var stop = new StopSignals("stopping within this step; saving a checkpoint…");
             try
             {
                 // One process, or one rank of `mpirun -np N dro train …` (rank 0 alone logs and writes the run).
-                return DataParallelRun.Run(cts, reducer =>
+                return DataParallelRun.Run(stop, reducer =>
                 {
                     var tokenizer = ModelDirectory.LoadTokenizer(options.Model);
                     var chatTemplate = ChatTemplateOptions.Load(options.Model, options.ChatTemplate);
                     var log = reducer.Rank == 0 ? Console.Error : TextWriter.Null;
                     using var trainer = new AlignmentTrainer(options,
-                        policy => ModelDirectory.Encoder(tokenizer, policy.Tokens, chatTemplate, options.ChatTemplateVariables()), log, reducer);
-                    var result = trainer.Train(resumeDir is not null, cts.Token);
+                        policy => ModelDirectory.Encoder(tokenizer, policy.Tokens, chatTemplate, options.ChatTemplateVariables()), log, reducer)
+                        { AllowChangedInputs = parse.GetValue(allowChanged) };
+                    var result = trainer.Train(resumeDir is not null, stop.Token);
                     if (result.Interrupted) return DataParallelRun.InterruptedExitCode;
                     if (reducer.Rank != 0) return 0;
                     Console.WriteLine($"done: {result.Steps} steps in {result.ElapsedSeconds:F1} s; model in {result.FinalDirectory}");
@@ -135,9 +137,9 @@ public static class TrainCommand
                     return 0;
                 });
             }
-            finally
+            catch (Exception e) when (CliErrors.Unwrap(e) is IOException or UnauthorizedAccessException)
             {
-                Console.CancelKeyPress -= onCancel;
+                throw new UserErrorException(TrainFailure.Describe(CliErrors.Unwrap(e), options.Out));
             }
         });
         return cmd;

@@ -34,6 +34,8 @@ public sealed class ShardedCheckpointIndex
     public static ShardedCheckpointIndex Load(string path)
     {
         byte[] bytes = File.ReadAllBytes(path);
+        // System.Text.Json checks UTF-8 only when a string is read: refuse the whole file up front instead.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new CheckpointFormatException(path, null, "not valid UTF-8 text");
         JsonDocument doc;
         try
         {
@@ -48,6 +50,8 @@ public sealed class ShardedCheckpointIndex
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 throw new CheckpointFormatException(path, null, $"the index must be a JSON object, found {root.ValueKind}");
+            if (Text.JsonStrings.FindInvalid(root) is { } bad)
+                throw new CheckpointFormatException(path, bad, "holds an escaped lone surrogate (\\uD800–\\uDFFF), which is not valid Unicode text");
 
             long? totalSize = null;
             if (root.TryGetProperty("metadata", out var meta) && meta.ValueKind != JsonValueKind.Null)

@@ -115,7 +115,11 @@ public sealed class DecoderConfig : IModelConfig
         JsonObject obj;
         try
         {
-            obj = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }) as JsonObject
+            var options = new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false };
+            using (var check = JsonDocument.Parse(json, options))
+                if (Text.JsonStrings.FindInvalid(check.RootElement) is { } bad)
+                    throw new CheckpointFormatException(source, bad, "holds an escaped lone surrogate (\\uD800–\\uDFFF), which is not valid Unicode text");
+            obj = JsonNode.Parse(json, documentOptions: options) as JsonObject
                   ?? throw new CheckpointFormatException(source, null, "a config must be a JSON object");
         }
         catch (JsonException e)

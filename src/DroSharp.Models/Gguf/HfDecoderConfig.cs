@@ -53,6 +53,9 @@ internal sealed class HfDecoderConfig
         if (root.ValueKind != JsonValueKind.Object) throw new GgufExportException(path, null, "config.json must be a JSON object");
         string modelType = HfJson.String(root, "model_type", path) ?? throw new GgufExportException(path, "model_type", "is required");
         string mt = modelType;
+        if (!GgufExporter.SupportedModelTypes.ContainsKey(mt))
+            throw new GgufExportException(path, "model_type", $"\"{mt}\" is not exported to GGUF; supported: {string.Join(", ", GgufExporter.SupportedModelTypes.Keys)}" +
+                (mt == "gemma3" ? " (for a multimodal Gemma 3 checkpoint export its text model, model_type gemma3_text)" : ""));
         bool gemma = mt is "gemma" or "gemma2" or "gemma3_text";
         int hidden = HfJson.RequiredInt(root, "hidden_size", path);
         int heads = HfJson.RequiredInt(root, "num_attention_heads", path);

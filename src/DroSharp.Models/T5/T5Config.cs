@@ -45,6 +45,12 @@ public sealed class T5Config : IModelConfig
 
     public const string ModelTypeName = "t5";
 
+    /// <summary>
+    /// The feed-forward activations DroSharp's T5 implements (transformers' ACT2FN names): relu (v1.0) and gelu_new
+    /// (v1.1, Flan). A config may name others (it parses as transformers reads it); building a model refuses them.
+    /// </summary>
+    public static readonly IReadOnlyList<string> SupportedActivations = ["relu", "gelu_new"];
+
     private string _feedForwardProj = "relu";
     private int? _numDecoderLayers;
 
@@ -154,6 +160,20 @@ public sealed class T5Config : IModelConfig
     /// <summary>Width of the attention projections: <c>num_heads · d_kv</c> (need not equal d_model).</summary>
     public int InnerDim => NumHeads * DKv;
 
+    /// <summary>
+    /// Parameters of the policy: <c>shared</c> [V, d]; per encoder block self-attention (4·d·inner) + feed-forward
+    /// ((2 or 3 when gated)·d·d_ff) + 2 norms; per decoder block also cross-attention and a third norm; the relative
+    /// bias [buckets, heads] in block 0 of each stack; two final norms; <c>lm_head</c> [V, d] when untied.
+    /// </summary>
+    public long ParameterCount()
+    {
+        long d = DModel, attention = 4L * d * ((long)NumHeads * DKv), ff = (IsGatedAct ? 3L : 2L) * d * DFf;
+        long bias = (long)RelativeAttentionNumBuckets * NumHeads;
+        long encoder = NumLayers * (attention + ff + 2 * d) + bias + d;
+        long decoder = NumDecoderLayers * (2 * attention + ff + 3 * d) + bias + d;
+        return (long)VocabSize * d * (TieWordEmbeddings ? 1 : 2) + encoder + decoder;
+    }
+
     /// <summary>Keys without a typed property (e.g. <c>n_positions</c>, <c>torch_dtype</c>), preserved on a round trip.</summary>
     public JsonObject Extra { get; private set; } = new();
 
@@ -237,6 +257,8 @@ public sealed class T5Config : IModelConfig
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new CheckpointFormatException(source, null, $"a config must be a JSON object, found {doc.RootElement.ValueKind}");
+            if (Text.JsonStrings.FindInvalid(doc.RootElement) is { } bad)
+                throw new CheckpointFormatException(source, bad, "holds an escaped lone surrogate (\\uD800–\\uDFFF), which is not valid Unicode text");
             var keys = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
             foreach (var prop in doc.RootElement.EnumerateObject())
                 if (!keys.TryAdd(prop.Name, prop.Value))

@@ -1,3 +1,4 @@
+using DroSharp.Models.Checkpoints;
 using DroSharp.Models.Values;
 using DroSharp.Tensors;
 
@@ -20,9 +21,16 @@ public sealed class T5Family : IModelFamily
 
     public IModelConfig CreatePreset(string name, int? vocabSize = null) => T5Presets.Get(name, vocabSize);
 
-    public IPolicyModel CreatePolicy(IModelConfig config) => new T5ForConditionalGeneration(AsT5(config));
+    public IPolicyModel CreatePolicy(IModelConfig config) => new T5ForConditionalGeneration(Buildable(AsT5(config), "config.json"));
 
-    public IPolicyModel LoadPolicy(string directory, IModelConfig config) => T5ModelFiles.LoadPolicy(directory, AsT5(config));
+    public IPolicyModel LoadPolicy(string directory, IModelConfig config) =>
+        T5ModelFiles.LoadPolicy(directory, Buildable(AsT5(config), Path.Combine(directory, CheckpointDirectory.ConfigFileName)));
+
+    /// <summary>A config names an activation this T5 does not implement: a format error naming the key, before anything is allocated.</summary>
+    private static T5Config Buildable(T5Config config, string source) => T5Config.SupportedActivations.Contains(config.DenseActFn)
+        ? config
+        : throw new CheckpointFormatException(source, "dense_act_fn",
+            $"\"{config.DenseActFn}\" is not an activation DroSharp's T5 implements (it does {string.Join(" and ", T5Config.SupportedActivations)})");
 
     public IValueModel CreateValueModel(IPolicyModel policy, ValueModelKind kind, DeterministicRandom rng)
     {

@@ -163,7 +163,7 @@ internal sealed class BpeModel : ITokenizerModel
                 if (UnkToken != null)
                 {
                     if (!_vocab.TryGetValue(UnkToken, out int unk))
-                        throw new InvalidOperationException($"BPE: the unk token \"{UnkToken}\" is not in the vocabulary");
+                        throw new UnencodableTextException($"BPE: the unk token \"{UnkToken}\" is not in the vocabulary");
                     if (unkId >= 0 && FuseUnk)
                     {
                         unkLength += width;

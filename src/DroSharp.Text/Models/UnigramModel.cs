@@ -34,6 +34,7 @@ internal sealed class UnigramModel : ITokenizerModel
         for (int id = 0; id < _vocab.Length; id++)
         {
             var (piece, score) = _vocab[id];
+            if (!double.IsFinite(score)) throw new FormatException($"Unigram vocab[{id}] (\"{piece}\"): the score {score} is not a finite number");
             _tokenToId[piece] = id; // a repeated piece maps to its last id, as in HF
             if (score < _minScore) _minScore = score;
         }
@@ -69,7 +70,7 @@ internal sealed class UnigramModel : ITokenizerModel
                 continue;
             }
             if (ByteFallback && TryAddBytes(piece, ids, tokens)) continue;
-            if (UnkId is not int unk) throw new InvalidOperationException("Unigram: an unknown token was met but the model has no unk_id");
+            if (UnkId is not int unk) throw new UnencodableTextException("Unigram: an unknown token was met but the model has no unk_id");
             ids.Add(unk);
             tokens.Add(piece);
         }
@@ -130,7 +131,7 @@ internal sealed class UnigramModel : ITokenizerModel
                 {
                     bestScore[end] = candidate;
                     startsAt[end] = start;
-                    nodeId[end] = UnkId ?? throw new InvalidOperationException(
+                    nodeId[end] = UnkId ?? throw new UnencodableTextException(
                         $"Unigram: \"{text.Substring(start, charLength)}\" is not covered by the vocabulary and the model has no unk_id");
                 }
             }

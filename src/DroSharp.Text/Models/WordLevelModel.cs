@@ -39,7 +39,7 @@ internal sealed class WordLevelModel : ITokenizerModel
             tokens.Add(UnkToken);
             return;
         }
-        throw new InvalidOperationException($"WordLevel: \"{text}\" is not in the vocabulary and the unk token \"{UnkToken}\" is missing from it");
+        throw new UnencodableTextException($"WordLevel: \"{text}\" is not in the vocabulary and the unk token \"{UnkToken}\" is missing from it");
     }
 
     public int? TokenToId(string token) => _vocab.TryGetValue(token, out int id) ? id : null;

@@ -99,10 +99,16 @@ internal static class ComponentReader
         switch (type)
         {
             case "TemplateProcessing":
-                return new TemplateProcessor(
-                    ReadTemplate(Array(e, "single", path), $"{path}.single"),
-                    Get(e, "pair") is { } pair ? ReadTemplate(pair, $"{path}.pair") : [],
-                    ReadTemplateSpecialTokens(e, path));
+            {
+                var single = ReadTemplate(Array(e, "single", path), $"{path}.single");
+                var pairTemplate = Get(e, "pair") is { } pair ? ReadTemplate(pair, $"{path}.pair") : [];
+                var specials = ReadTemplateSpecialTokens(e, path);
+                // As HF's TemplateProcessing builder: a template may only name special tokens it defines.
+                var missing = single.Concat(pairTemplate).Where(p => !p.IsSequence && !specials.ContainsKey(p.Id)).Select(p => p.Id).Distinct().ToList();
+                if (missing.Count > 0)
+                    throw new FormatException($"{path}: missing special token(s) {string.Join(", ", missing.Select(m => $"\"{m}\""))} in special_tokens");
+                return new TemplateProcessor(single, pairTemplate, specials);
+            }
             case "ByteLevel":
                 return SimpleProcessor.ByteLevel(Bool(e, "add_prefix_space", path, true), Bool(e, "trim_offsets", path, true), Bool(e, "use_regex", path, true));
             case "BertProcessing":
@@ -250,10 +256,14 @@ internal static class ComponentReader
         foreach (var p in obj.EnumerateObject())
         {
             string sp = $"{path}.special_tokens[\"{p.Name}\"]";
-            var ids = Array(p.Value, "ids", sp).EnumerateArray().Select(x => x.GetInt32()).ToList();
-            var tokens = Array(p.Value, "tokens", sp).EnumerateArray().Select(x => x.GetString() ?? "").ToList();
+            var ids = Array(p.Value, "ids", sp).EnumerateArray()
+                .Select(x => x.ValueKind == JsonValueKind.Number && x.TryGetInt32(out int id) && id >= 0 ? id : throw new FormatException($"{sp}.ids: expected non-negative integers, found {x}")).ToList();
+            var tokens = Array(p.Value, "tokens", sp).EnumerateArray()
+                .Select(x => x.ValueKind == JsonValueKind.String ? x.GetString()! : throw new FormatException($"{sp}.tokens: expected strings, found {x}")).ToList();
             if (ids.Count != tokens.Count) throw new FormatException($"{sp}: ids and tokens differ in length");
-            result[p.Name] = new TemplateSpecialToken(OptionalString(p.Value, "id", sp) ?? p.Name, ids, tokens);
+            string name = OptionalString(p.Value, "id", sp) ?? p.Name;
+            if (name != p.Name) throw new FormatException($"{sp}: its id \"{name}\" differs from its key");
+            result[p.Name] = new TemplateSpecialToken(name, ids, tokens);
         }
         return result;
     }

@@ -129,7 +129,7 @@ internal static class Builtins
     private static List<object?> AttributeParts(object? attribute) => attribute switch
     {
         null => new List<object?>(),
-        string s => s.Split('.').Select(x => x.Length > 0 && x.All(char.IsAsciiDigit) ? (object?)long.Parse(x, CultureInfo.InvariantCulture) : x).ToList(),
+        string s => s.Split('.').Select(x => x.Length > 0 && x.All(char.IsAsciiDigit) && long.TryParse(x, CultureInfo.InvariantCulture, out long n) ? (object?)n : x).ToList(),
         _ => new List<object?> { attribute },
     };
 

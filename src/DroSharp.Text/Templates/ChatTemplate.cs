@@ -75,6 +75,7 @@ public sealed class ChatTemplate
                 throw new FormatException($"{configPath}: not valid JSON ({e.Message})", e);
             }
             if (config.Value.ValueKind != JsonValueKind.Object) throw new FormatException($"{configPath}: expected a JSON object");
+            if (JsonStrings.FindInvalid(config.Value) is { } bad) throw new FormatException($"{configPath}: {bad} holds an escaped lone surrogate (\\uD800–\\uDFFF), which is not valid Unicode text");
         }
 
         var templates = new Dictionary<string, (string Text, string Source)>();
@@ -180,6 +181,7 @@ public sealed class ChatTemplate
             try
             {
                 using var doc = JsonDocument.Parse(File.ReadAllText(mapPath));
+                if (JsonStrings.FindInvalid(doc.RootElement) is { } bad) throw new FormatException($"{mapPath}: {bad} holds an escaped lone surrogate (\\uD800–\\uDFFF), which is not valid Unicode text");
                 if (doc.RootElement.ValueKind == JsonValueKind.Object)
                 {
                     foreach (var p in doc.RootElement.EnumerateObject())

@@ -87,6 +87,20 @@ internal static class Py
 
     public static string Repr(object? v)
     {
+        if (v is not (PyList or PyDict)) return ReprOf(v);
+        // Python prints a container inside itself as [...] or {...}.
+        if (!RecursionGuard.TryBegin(v)) return v is PyList { IsTuple: true } ? "(...)" : v is PyList ? "[...]" : "{...}";
+        RecursionGuard.Enter("while getting the repr of an object");
+        try { return ReprOf(v); }
+        finally
+        {
+            RecursionGuard.Exit();
+            RecursionGuard.End(v);
+        }
+    }
+
+    private static string ReprOf(object? v)
+    {
         switch (v)
         {
             case string s: return PyString.Repr(s);
@@ -134,20 +148,30 @@ internal static class Py
                 if (!IsNumber(b)) return false;
                 if (IsInt(a) && IsInt(b)) return AsLong(a) == AsLong(b);
                 return NumEq(a, b!);
-            case PyList l:
-                if (b is not PyList m || m.IsTuple != l.IsTuple || m.Count != l.Count) return false;
-                for (int i = 0; i < l.Count; i++)
-                    if (!Eq(l.Items[i], m.Items[i])) return false;
-                return true;
-            case PyDict d:
-                if (b is not PyDict e || e.Count != d.Count) return false;
-                foreach (var kv in d.Items)
-                    if (!e.TryGet(kv.Key, out var other) || !Eq(kv.Value, other)) return false;
-                return true;
+            case PyList or PyDict:
+                RecursionGuard.Enter("in comparison");
+                try { return ContainerEq(a, b); }
+                finally { RecursionGuard.Exit(); }
             case PyRange r:
                 return b is PyRange q && r.Count == q.Count && (r.Count == 0 || (r.Start == q.Start && (r.Count == 1 || r.Step == q.Step)));
             default: return false;
         }
+    }
+
+    private static bool ContainerEq(object a, object? b)
+    {
+        if (a is PyList l)
+        {
+            if (b is not PyList m || m.IsTuple != l.IsTuple || m.Count != l.Count) return false;
+            for (int i = 0; i < l.Count; i++)
+                if (!Eq(l.Items[i], m.Items[i])) return false;
+            return true;
+        }
+        var d = (PyDict)a;
+        if (b is not PyDict e || e.Count != d.Count) return false;
+        foreach (var kv in d.Items)
+            if (!e.TryGet(kv.Key, out var other) || !Eq(kv.Value, other)) return false;
+        return true;
     }
 
     private static bool NumEq(object a, object b)

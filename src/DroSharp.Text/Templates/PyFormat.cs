@@ -196,8 +196,12 @@ internal static class PyFormat
     {
         int start = i;
         while (i < s.Length && char.IsAsciiDigit(s[i])) i++;
-        return i > start ? int.Parse(s[start..i], CultureInfo.InvariantCulture) : -1;
+        return i > start ? Count(s[start..i]) : -1;
     }
+
+    /// <summary>A width, precision or field number: digits that overflow are Python's "too big" error, not an OverflowException.</summary>
+    internal static int Count(string digits) =>
+        int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : throw new PyException("OverflowError", "width or index too big");
 
     private static string FloatBody(double a, char conv, int precision, bool alt)
     {
@@ -293,7 +297,7 @@ internal static class PyFormat
             {
                 if (auto > 0) throw PyException.Value("cannot switch from automatic field numbering to manual field specification");
                 auto = -1;
-                value = PositionalArg(args, int.Parse(first, CultureInfo.InvariantCulture));
+                value = PositionalArg(args, Count(first));
             }
             else
             {
@@ -316,7 +320,7 @@ internal static class PyFormat
                     if (close < 0) throw PyException.Value("Missing ']' in format string");
                     string key = name[(pos + 1)..close];
                     pos = close + 1;
-                    value = it.GetItem(value, key.Length > 0 && key.All(char.IsAsciiDigit) ? long.Parse(key, CultureInfo.InvariantCulture) : key);
+                    value = it.GetItem(value, key.Length > 0 && key.All(char.IsAsciiDigit) && long.TryParse(key, CultureInfo.InvariantCulture, out long index) ? index : key);
                 }
             }
             if (conversion != null)

@@ -30,6 +30,24 @@ internal static class PyJson
 
         public void Write(object? v, int level)
         {
+            if (v is not (PyList or PyDict))
+            {
+                WriteValue(v, level);
+                return;
+            }
+            // json.dumps(check_circular=True), as transformers' tojson calls it.
+            if (!RecursionGuard.TryBegin(v)) throw new PyException("ValueError", "Circular reference detected");
+            RecursionGuard.Enter("while encoding a JSON object");
+            try { WriteValue(v, level); }
+            finally
+            {
+                RecursionGuard.Exit();
+                RecursionGuard.End(v);
+            }
+        }
+
+        private void WriteValue(object? v, int level)
+        {
             switch (v)
             {
                 case null: Sb.Append("null"); return;

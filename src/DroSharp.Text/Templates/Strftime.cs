@@ -35,7 +35,7 @@ internal static class Strftime
             int width = -1;
             int ws = j;
             while (j < format.Length && char.IsAsciiDigit(format[j])) j++;
-            if (j > ws) width = int.Parse(format[ws..j], CultureInfo.InvariantCulture);
+            if (j > ws) width = PyFormat.Count(format[ws..j]);
             if (j >= format.Length)
             {
                 sb.Append(format, i, format.Length - i);

@@ -161,7 +161,11 @@ public class TrainingDataLoaderTests
         Assert.Equal(1, data.Train.PromptGroups.Count);
 
         string text = dir.Write("text.jsonl", "{\"prompt\":\"a\",\"completion\":\"b\",\"reward\":1}\n");
-        Assert.Throws<InvalidOperationException>(() => TrainingDataLoader.Load(new TrainingDataOptions { DataPath = text }, encoder: null));
+        // A user error naming the line and field (it used to be an InvalidOperationException, a crash in the CLI).
+        var e = Assert.Throws<DataFormatException>(() => TrainingDataLoader.Load(new TrainingDataOptions { DataPath = text }, encoder: null));
+        Assert.Equal(DataErrorKind.Unencodable, e.Kind);
+        Assert.Contains("text.jsonl:1", e.Message);
+        Assert.Contains("tokenizer.json", e.Message);
     }
 
     [Fact]
