@@ -79,6 +79,13 @@ public static class TrainingCheckpoint
         }
     }
 
+    /// <summary>Loads only the networks' weights of a checkpoint (the best step's, into the networks that go to final/).</summary>
+    public static void LoadWeights(string directory, ParameterSet policy, ParameterSet? value)
+    {
+        StateDictLoader.Load(Path.Combine(directory, PolicyDir), policy.All);
+        if (value is not null) StateDictLoader.Load(Path.Combine(directory, ValueDir), value.All);
+    }
+
     private static void SaveOptimizer(string path, Optimizer optimizer)
     {
         var state = optimizer.ExportState();

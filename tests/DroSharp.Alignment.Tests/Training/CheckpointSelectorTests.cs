@@ -1,0 +1,97 @@
+using DroSharp.Alignment.Training;
+
+namespace DroSharp.Alignment.Tests.Training;
+
+public sealed class CheckpointSelectorTests
+{
+    private static Dictionary<string, double> E(double v, string name = "eval_rewards/accuracies") => new() { [name] = v, ["eval_loss"] = 1 - v };
+
+    [Fact]
+    public void KeepsTheStrictlyBestStepAndTheEarlierOnATie()
+    {
+        var s = new CheckpointSelector("eval_rewards/accuracies", patience: null);
+        Assert.True(s.GreaterIsBetter);
+        Assert.False(s.Observe(0, E(0.5)));    // π_ref: the baseline, never selected
+        Assert.Equal(0.5, s.ReferenceValue);
+        Assert.True(s.Observe(10, E(0.6)));
+        Assert.True(s.Observe(20, E(0.7)));
+        Assert.False(s.Observe(30, E(0.7)));   // a tie keeps step 20
+        Assert.False(s.Observe(40, E(0.65)));
+        Assert.Equal((20L, 0.7), (s.BestStep!.Value, s.BestValue!.Value));
+        Assert.Equal(2, s.EvaluationsWithoutImprovement);
+    }
+
+    [Theory]
+    [InlineData("eval_loss", false)]
+    [InlineData("eval_objective/kl", false)]
+    [InlineData("eval_completions/clipped_ratio", false)]
+    [InlineData("eval_rewards/accuracies", true)]
+    [InlineData("eval_val/contain_eos_token", true)]
+    public void LowerIsBetterForLossesAndKl(string metric, bool greater) =>
+        Assert.Equal(greater, new CheckpointSelector(metric, null).GreaterIsBetter);
+
+    [Fact]
+    public void AutoResolvesToTheAccuracyWithAReferenceAndTheLossWithout()
+    {
+        Assert.Equal("eval_rewards/accuracies", CheckpointSelector.Resolve("auto", hasReference: true));
+        Assert.Equal("eval_loss", CheckpointSelector.Resolve("auto", hasReference: false));
+        Assert.Equal("eval_objective/kl", CheckpointSelector.Resolve("eval_objective/kl", hasReference: true));
+        Assert.Throws<TrainingException>(() => CheckpointSelector.ValidateMetric("loss"));
+        CheckpointSelector.ValidateMetric("last");
+    }
+
+    [Fact]
+    public void PatienceCountsEvaluationsWithoutImprovement()
+    {
+        var s = new CheckpointSelector("eval_loss", patience: 2);
+        s.Observe(10, E(0.5));   // loss 0.5
+        Assert.False(s.ShouldStop);
+        s.Observe(20, E(0.4));   // loss 0.6: worse
+        Assert.False(s.ShouldStop);
+        s.Observe(30, E(0.6));   // loss 0.4: better, counter reset
+        s.Observe(40, E(0.6));
+        Assert.False(s.ShouldStop);
+        s.Observe(50, E(0.55));
+        Assert.True(s.ShouldStop);
+        Assert.Equal(30, s.BestStep);
+    }
+
+    [Fact]
+    public void AMissingMetricTurnsSelectionOff()
+    {
+        var s = new CheckpointSelector("eval_rewards/margins", patience: 1);
+        Assert.False(s.Observe(10, E(0.5)));
+        Assert.True(s.MetricMissing);
+        Assert.False(s.ShouldStop);
+        Assert.Contains("last step", s.Describe(10, 10));
+    }
+
+    [Fact]
+    public void RotationKeepsTheNewestAndTheBest()
+    {
+        var s = new CheckpointSelector("eval_rewards/accuracies", null);
+        s.Observe(20, E(0.9));
+        s.Observe(40, E(0.5));
+        var cps = new[] { 10L, 20, 30, 40, 50 }.Select(n => (n, $"step-{n}")).ToList();
+        Assert.Equal(["step-10", "step-30"], s.RotationVictims(cps, 2));
+        Assert.Equal(["step-10", "step-30", "step-40"], s.RotationVictims(cps, 1)); // best 20 and newest 50 stay
+        Assert.Empty(s.RotationVictims(cps, 0));                                     // 0 keeps all
+        Assert.Equal(["step-10", "step-20", "step-30"], new CheckpointSelector("last", null).RotationVictims(cps, 2));
+    }
+
+    [Fact]
+    public void ReplayingTheEvaluationLinesRebuildsTheState()
+    {
+        var lines = new List<MetricsRecord>
+        {
+            new(0, E(0.5)), new(10, new Dictionary<string, double> { ["loss"] = 1 }), new(10, E(0.6)), new(20, E(0.8)), new(30, E(0.7)),
+        };
+        var online = new CheckpointSelector("eval_rewards/accuracies", 3);
+        foreach (var l in lines) if (l.IsEvaluation) online.Observe(l.Step, l.Values);
+        var replayed = new CheckpointSelector("eval_rewards/accuracies", 3);
+        replayed.Replay(lines);
+        Assert.Equal((online.BestStep, online.BestValue, online.EvaluationsWithoutImprovement, online.ReferenceValue),
+                     (replayed.BestStep, replayed.BestValue, replayed.EvaluationsWithoutImprovement, replayed.ReferenceValue));
+        Assert.Equal(online.ToJson(30, 30, false), replayed.ToJson(30, 30, false));
+    }
+}
