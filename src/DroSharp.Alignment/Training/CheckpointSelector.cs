@@ -16,7 +16,8 @@ namespace DroSharp.Alignment.Training;
 /// never rotated away, so it is on disk whenever the newest one is.
 /// </para>
 /// Lower is better for names ending in <c>loss</c>, <c>kl</c> or <c>clipped_ratio</c>, higher otherwise.
-/// Step 0 (π_ref itself) is reported as the baseline, never selected.
+/// Step 0 (π_ref itself) is reported as the baseline, never selected; an evaluation whose held-out
+/// samples fail a health check (<see cref="RunWarnings.HealthProblems"/>) is never selected either.
 /// </summary>
 public sealed class CheckpointSelector
 {
@@ -30,6 +31,7 @@ public sealed class CheckpointSelector
     public const string LossMetric = "eval_loss";
 
     private readonly List<(long Step, double Value)> _history = [];
+    private readonly HashSet<long> _unhealthy = [];
 
     public CheckpointSelector(string metric, int? patience)
     {
@@ -77,8 +79,12 @@ public sealed class CheckpointSelector
     /// <summary>(step, value) of every evaluation seen.</summary>
     public IReadOnlyList<(long Step, double Value)> History => _history;
 
-    /// <summary>Feeds one evaluation; true when <paramref name="step"/> is the new best.</summary>
-    public bool Observe(long step, IReadOnlyDictionary<string, double> evaluation)
+    /// <summary>
+    /// Feeds one evaluation; true when <paramref name="step"/> is the new best. An evaluation that is not
+    /// <paramref name="eligible"/> (its held-out samples fail a health check: KL above the bound, EOS rate
+    /// low, length off) never becomes the best and counts as no improvement.
+    /// </summary>
+    public bool Observe(long step, IReadOnlyDictionary<string, double> evaluation, bool eligible = true)
     {
         if (!Enabled || MetricMissing) return false;
         if (!evaluation.TryGetValue(Metric, out double v))
@@ -92,7 +98,8 @@ public sealed class CheckpointSelector
             return false;
         }
         _history.Add((step, v));
-        bool better = double.IsFinite(v) && (BestValue is not double best || (GreaterIsBetter ? v > best : v < best));
+        if (!eligible) _unhealthy.Add(step);
+        bool better = eligible && double.IsFinite(v) && (BestValue is not double best || (GreaterIsBetter ? v > best : v < best));
         if (better)
         {
             BestStep = step;
@@ -110,10 +117,10 @@ public sealed class CheckpointSelector
     public bool ShouldStop => Enabled && !MetricMissing && Patience is int p && EvaluationsWithoutImprovement >= p;
 
     /// <summary>Rebuilds the state from the evaluation lines of metrics.jsonl (a resumed run's, up to its checkpoint).</summary>
-    public void Replay(IEnumerable<MetricsRecord> lines)
+    public void Replay(IEnumerable<MetricsRecord> lines, Func<MetricsRecord, bool>? eligible = null)
     {
         foreach (var line in lines)
-            if (line.IsEvaluation) Observe(line.Step, line.Values);
+            if (line.IsEvaluation) Observe(line.Step, line.Values, eligible?.Invoke(line) ?? true);
     }
 
     /// <summary>
@@ -140,7 +147,7 @@ public sealed class CheckpointSelector
         ["early_stopped"] = earlyStopped,
         ["patience"] = Patience,
         ["metric_missing"] = MetricMissing,
-        ["evaluations"] = _history.Select(h => new Dictionary<string, object?> { ["step"] = h.Step, ["value"] = Finite(h.Value) }).ToList(),
+        ["evaluations"] = _history.Select(h => new Dictionary<string, object?> { ["step"] = h.Step, ["value"] = Finite(h.Value), ["healthy"] = !_unhealthy.Contains(h.Step) }).ToList(),
     }, new JsonSerializerOptions { WriteIndented = true });
 
     /// <summary>One line for the log: which step final/ is and why.</summary>
@@ -150,6 +157,7 @@ public sealed class CheckpointSelector
         if (!Enabled) return $"final/ is the last step, {lastStep} (--select-by {Last})";
         if (MetricMissing) return $"final/ is the last step, {lastStep}: the evaluations have no {Metric} to select by";
         if (_history.Count == 0) return $"final/ is the last step, {lastStep} (no held-out evaluation to select by)";
+        if (BestStep is null && _unhealthy.Count > 0) return $"final/ is the last step, {lastStep}: no evaluation passed the health checks (KL, EOS rate, length; see warnings.jsonl)";
         if (BestStep is null) return $"final/ is the last step, {lastStep}: no evaluation gave a finite {Metric}";
         double? lastValue = _history.Count > 0 && _history[^1].Step == lastStep ? _history[^1].Value : null;
         string s = $"final/ is step {finalStep} of {lastStep}, the best {Metric} ({V(BestValue)}; last step {V(lastValue)}";

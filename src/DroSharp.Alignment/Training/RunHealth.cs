@@ -47,6 +47,8 @@ internal sealed class RunHealth : IDisposable
             Regularisation = needs.NeedsReference ? (tau ? o.Tau : o.Beta) : null,
             RegularisationName = tau ? "τ" : "β",
             RewardRange = rewards.Length > 0 ? rewards.Max() - rewards.Min() : null,
+            RewardHeadroom = rewards.Length > 0 ? rewards.Max() - rewards.Average() : null,
+            KlRegularisedOptimum = needs.NeedsReference && tau,
             KlBound = o.KlBound,
             LogRatioScale = o.LengthNormalize && train.Rows.Length > 0 ? train.Rows.Average(r => (double)r.Completion.Length) : 1,
         });
@@ -106,7 +108,7 @@ internal sealed class RunHealth : IDisposable
         var lines = JsonlLog.ReadMetrics(_run.MetricsFile).Where(l => l.Step <= step).ToList();
         foreach (var line in lines) _warnings.Observe(line);
         foreach (var w in ReadWarnings()) _warnings.Restore(w);
-        _selector.Replay(lines);
+        _selector.Replay(lines, line => _warnings.HealthProblems(line).Count == 0);
         if (_selector.BestStep is long best && !Directory.Exists(_run.CheckpointDirectory(best)))
             _log.WriteLine($"warning: the best checkpoint so far (step {best}, by {_selector.Metric}) is missing from {_run.CheckpointsDirectory}; final/ may not be the best step");
         _monitor?.Start(policy, policyIsReference: false);
@@ -130,7 +132,7 @@ internal sealed class RunHealth : IDisposable
             ["kl_bound"] = _context.EffectiveKlBound(t),
             ["reward_range"] = _context.RewardRange,
             ["regularisation"] = _context.Regularisation,
-            ["logratio_floor"] = t.LogRatioFloor,
+            ["logratio_floor"] = _context.EffectiveLogRatioFloor(t),
             ["eos_rate_floor"] = t.EosRateFloor,
             ["length_change"] = t.LengthChange,
             ["loss_factor"] = t.LossFactor,
@@ -158,11 +160,14 @@ internal sealed class RunHealth : IDisposable
     public bool ObserveEvaluation(long step, IReadOnlyDictionary<string, double> evaluation)
     {
         var fired = _warnings.Observe(new MetricsRecord(step, evaluation));
-        BeforePrint?.Invoke();
-        _log.WriteLine(Summary(step, evaluation));
+        if (_writes)
+        {
+            BeforePrint?.Invoke();
+            _log.WriteLine(Summary(step, evaluation));
+        }
         foreach (var w in fired) Emit(w);
         bool wasMissing = _selector.MetricMissing;
-        bool best = _selector.Observe(step, evaluation);
+        bool best = _selector.Observe(step, evaluation, eligible: _warnings.HealthProblems(new MetricsRecord(step, evaluation)).Count == 0);
         if (!wasMissing && _selector.MetricMissing)
             _log.WriteLine($"warning: --select-by {_selector.Metric} is not among the evaluation metrics ({string.Join(", ", evaluation.Keys)}); final/ will be the last step");
         return best;
@@ -206,9 +211,10 @@ internal sealed class RunHealth : IDisposable
     {
         if (w is null) return;
         if (w.Step == 0) _warnings.Restore(w); // the start checks are not stream checks; remember them
+        if (!_writes) return; // one process prints and writes (the others see the same numbers)
         BeforePrint?.Invoke();
         _log.WriteLine(w.ToString());
-        if (_writes) JsonlLog.Append(WarningsFile, w);
+        JsonlLog.Append(WarningsFile, w);
     }
 
     private List<RunWarning> ReadWarnings()

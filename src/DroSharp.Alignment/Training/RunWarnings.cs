@@ -9,7 +9,10 @@ namespace DroSharp.Alignment.Training;
 /// once per run, with the measured number and the threshold:
 /// <list type="bullet">
 /// <item><c>logratio_drift</c>: running mean of the training <c>logratio/mean</c> (log π − log π_ref on the
-/// data, nats per sequence) below −1.5 — the policy is lowering the probability of everything it was shown.</item>
+/// data, nats per sequence) below −1.5 — the policy is lowering the probability of everything it was shown.
+/// For DRO-V, DRO-P and RPO the floor is −max(1.5, (max r − mean r)/τ): their regularised optimum
+/// π* ∝ π_ref·e^{r/τ} has a mean log-ratio on π_ref's samples of (E r − V*)/τ ≥ −(max r − mean r)/τ, which
+/// a small τ makes legitimately large.</item>
 /// <item><c>loss_high</c>: running mean of the training loss above twice its first logged value.</item>
 /// <item><c>gradient_vanished</c>: running mean of <c>grad_norm</c> under 1 % of its first logged value (KTO's sigmoids saturated).</item>
 /// <item><c>kl_high</c>: <c>eval_objective/kl</c> above <c>--kl-bound</c>, by default (max r − min r)/τ, the most
@@ -84,10 +87,11 @@ public sealed class RunWarnings
         _firstGradNorm ??= line.Get("grad_norm");
         if (_recent.Count < _window) return;
 
-        if (_c.Regularisation is not null && RunningLogRatio is double lr && lr < _t.LogRatioFloor)
-            Fire(fired, line.Step, RunWarning.LogRatioDrift, lr, _t.LogRatioFloor,
+        double floor = _c.EffectiveLogRatioFloor(_t);
+        if (_c.Regularisation is not null && RunningLogRatio is double lr && lr < floor)
+            Fire(fired, line.Step, RunWarning.LogRatioDrift, lr, floor,
                 $"the policy's log-ratio log π − log π_ref on the training data averages {N(lr)} nats per sequence over the last {_window} logged steps " +
-                $"(threshold {N(_t.LogRatioFloor)}): it is lowering the probability of everything it was shown; try a lower --lr");
+                $"(threshold {N(floor)}): it is lowering the probability of everything it was shown; try a lower --lr");
 
         if (_firstLoss is double l0 && l0 > 0 && RunningMean("loss") is double loss && loss > _t.LossFactor * l0)
             Fire(fired, line.Step, RunWarning.LossHigh, loss, _t.LossFactor * l0,
@@ -102,27 +106,39 @@ public sealed class RunWarnings
 
     private void ObserveEvaluation(MetricsRecord line, List<RunWarning> fired)
     {
-        if (line.Step == 0) return; // π_ref itself
+        foreach (var w in HealthProblems(line)) Fire(fired, w);
+    }
+
+    /// <summary>
+    /// The held-out checks an evaluation line fails, each time it fails them (KL above the bound, EOS rate
+    /// under the floor, length off by more than half); empty for a healthy evaluation and for step 0 (π_ref).
+    /// The best-checkpoint selection considers the healthy evaluations only.
+    /// </summary>
+    public IReadOnlyList<RunWarning> HealthProblems(MetricsRecord line)
+    {
+        var problems = new List<RunWarning>();
+        if (line.Step == 0 || !line.IsEvaluation) return problems;
         if (line.Get(HeldOutMonitor.KlName) is double kl && _c.EffectiveKlBound(_t) is double bound && kl > bound)
-            Fire(fired, line.Step, RunWarning.KlHigh, kl, bound,
+            problems.Add(new RunWarning(line.Step, RunWarning.KlHigh, kl, bound,
                 $"KL(π‖π_ref) on held-out samples is {N(kl)} nats, above {N(bound)} " +
                 (_c.KlBound is null ? $"(= (max r − min r)/{_c.RegularisationName} = {N(_c.RewardRange ?? 0)}/{N(_c.Regularisation ?? 0)}, the most the regularised optimum can reach)" : "(--kl-bound)") +
-                "; the policy has left π_ref far behind: try a lower --lr");
+                "; the policy has left π_ref far behind: try a lower --lr"));
 
         if (line.Get(HeldOutMonitor.EosName) is double eos)
         {
             double floor = _t.EosRateFloor;
             if (line.Get(HeldOutMonitor.RefEosName) is double refEos) floor = Math.Min(floor, refEos - _t.EosMarginBelowReference);
             if (eos < floor)
-                Fire(fired, line.Step, RunWarning.EosRateLow, eos, floor,
+                problems.Add(new RunWarning(line.Step, RunWarning.EosRateLow, eos, floor,
                     $"only {N(100 * eos)} % of held-out samples end with EOS (threshold {N(100 * floor)} %" +
-                    (line.Get(HeldOutMonitor.RefEosName) is double r ? $"; π_ref: {N(100 * r)} %" : "") + "): the policy no longer stops");
+                    (line.Get(HeldOutMonitor.RefEosName) is double r ? $"; π_ref: {N(100 * r)} %" : "") + "): the policy no longer stops"));
         }
 
         if (line.Get(HeldOutMonitor.LengthName) is double len && line.Get(HeldOutMonitor.RefLengthName) is double refLen && refLen > 0
             && Math.Abs(len / refLen - 1) > _t.LengthChange)
-            Fire(fired, line.Step, RunWarning.LengthChanged, len / refLen, 1 + Math.Sign(len - refLen) * _t.LengthChange,
-                $"held-out samples average {N(len)} tokens against π_ref's {N(refLen)} (×{N(len / refLen)}; threshold ×{N(1 - _t.LengthChange)}–×{N(1 + _t.LengthChange)})");
+            problems.Add(new RunWarning(line.Step, RunWarning.LengthChanged, len / refLen, 1 + Math.Sign(len - refLen) * _t.LengthChange,
+                $"held-out samples average {N(len)} tokens against π_ref's {N(refLen)} (×{N(len / refLen)}; threshold ×{N(1 - _t.LengthChange)}–×{N(1 + _t.LengthChange)})"));
+        return problems;
     }
 
     /// <summary>Warmup longer than half the run: the learning rate peaks late, or never.</summary>
@@ -162,10 +178,12 @@ public sealed class RunWarnings
         return n == 0 ? null : sum / n;
     }
 
-    private void Fire(List<RunWarning> fired, long step, string code, double value, double threshold, string message)
+    private void Fire(List<RunWarning> fired, long step, string code, double value, double threshold, string message) =>
+        Fire(fired, new RunWarning(step, code, value, threshold, message));
+
+    private void Fire(List<RunWarning> fired, RunWarning w)
     {
-        if (!_fired.Add(code)) return;
-        var w = new RunWarning(step, code, value, threshold, message);
+        if (!_fired.Add(w.Code)) return;
         _all.Add(w);
         fired.Add(w);
     }

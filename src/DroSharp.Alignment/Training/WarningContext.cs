@@ -18,6 +18,15 @@ public sealed record WarningContext
     /// <summary>max r − min r over the training rows (after normalisation), for the default KL bound.</summary>
     public double? RewardRange { get; init; }
 
+    /// <summary>max r − mean r over the training rows, for the log-ratio floor of the τ objectives.</summary>
+    public double? RewardHeadroom { get; init; }
+
+    /// <summary>
+    /// True when the objective's fixed point is π* ∝ π_ref·e^{r/τ} (DRO-V, DRO-P, RPO): then the mean
+    /// log-ratio on π_ref's samples at π* is (E r − V*)/τ ≥ −(max r − mean r)/τ, which sets the drift floor.
+    /// </summary>
+    public bool KlRegularisedOptimum { get; init; }
+
     /// <summary>The user's <c>--kl-bound</c>, which replaces the default.</summary>
     public double? KlBound { get; init; }
 
@@ -26,6 +35,15 @@ public sealed record WarningContext
     /// log-probs are length-normalised (then the logged value is per token).
     /// </summary>
     public double LogRatioScale { get; init; } = 1;
+
+    /// <summary>
+    /// The log-ratio floor in force: −max(1.5, (max r − mean r)/τ) for the τ objectives (the regularised
+    /// optimum itself may sit at −(max r − mean r)/τ when τ is small), the fixed −1.5 for the others.
+    /// </summary>
+    public double EffectiveLogRatioFloor(WarningThresholds t) =>
+        KlRegularisedOptimum && Regularisation is double tau && RewardHeadroom is double h && h > 0
+            ? Math.Min(t.LogRatioFloor, -h / tau)
+            : t.LogRatioFloor;
 
     /// <summary>The KL bound in force: <see cref="KlBound"/>, else factor × range / regularisation, else none.</summary>
     public double? EffectiveKlBound(WarningThresholds t) =>

@@ -21,6 +21,19 @@ public sealed class CheckpointSelectorTests
         Assert.Equal(2, s.EvaluationsWithoutImprovement);
     }
 
+    [Fact]
+    public void AnUnhealthyEvaluationIsNeverSelected()
+    {
+        // KTO gone wrong: its accuracy creeps up again while KL explodes; only the healthy steps count.
+        var s = new CheckpointSelector("eval_rewards/accuracies", patience: 2);
+        Assert.True(s.Observe(10, E(0.78)));
+        Assert.False(s.Observe(20, E(0.79), eligible: false));
+        Assert.False(s.Observe(30, E(0.80), eligible: false));
+        Assert.Equal(10, s.BestStep);
+        Assert.True(s.ShouldStop);
+        Assert.Contains("\"healthy\": false", s.ToJson(10, 30, true));
+    }
+
     [Theory]
     [InlineData("eval_loss", false)]
     [InlineData("eval_objective/kl", false)]

@@ -111,7 +111,8 @@ public sealed class HeldOutTrainingTests
     {
         using var fx = new TrainerFixture();
         // Lower KL is better: the first evaluation is the closest to π_ref at a high learning rate.
-        var o = Options(fx, "run") with { SelectBy = "eval_objective/kl", SaveEvery = 2, SaveTotalLimit = 1, LearningRate = 1e-2 };
+        // (A generous KL bound keeps every evaluation of this random-init policy healthy.)
+        var o = Options(fx, "run") with { SelectBy = "eval_objective/kl", SaveEvery = 2, SaveTotalLimit = 1, LearningRate = 1e-2, KlBound = 1e3 };
         var (result, log) = Train(o);
         var run = new RunDirectory(o.Out);
         var evals = JsonlLog.ReadMetrics(run.MetricsFile).Where(l => l.IsEvaluation && l.Step > 0).ToList();
@@ -132,10 +133,23 @@ public sealed class HeldOutTrainingTests
     }
 
     [Fact]
+    public void AnEvaluationFailingAHealthCheckIsNotSelected()
+    {
+        using var fx = new TrainerFixture();
+        // At this learning rate KL leaves the default bound (max r − min r)/τ ≈ 2 nats at the first evaluation.
+        var o = Options(fx, "run") with { SelectBy = "eval_objective/kl", LearningRate = 1e-2 };
+        var (_, log) = Train(o);
+        using var selection = JsonDocument.Parse(File.ReadAllText(Path.Combine(o.Out, "selection.json")));
+        Assert.All(selection.RootElement.GetProperty("evaluations").EnumerateArray(), e => Assert.False(e.GetProperty("healthy").GetBoolean()));
+        Assert.Equal(12, selection.RootElement.GetProperty("final_step").GetInt64());
+        Assert.Contains("final/ is the last step, 12: no evaluation passed the health checks", log);
+    }
+
+    [Fact]
     public void AnInterruptedRunResumesTheSelectionAndEndsAsAnUninterruptedOne()
     {
         using var fx = new TrainerFixture();
-        var a = Options(fx, "a") with { SelectBy = "eval_objective/kl", SaveEvery = 3, SaveTotalLimit = 1, LearningRate = 1e-2 };
+        var a = Options(fx, "a") with { SelectBy = "eval_objective/kl", SaveEvery = 3, SaveTotalLimit = 1, LearningRate = 1e-2, KlBound = 1e3 };
         var b = a with { Out = fx.Path_("b") };
         Train(a);
         using (var cts = new CancellationTokenSource())

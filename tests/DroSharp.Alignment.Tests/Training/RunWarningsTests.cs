@@ -69,6 +69,31 @@ public sealed class RunWarningsTests
     }
 
     [Fact]
+    public void TheDriftFloorOfTheTauObjectivesFollowsTheirRegularisedOptimum()
+    {
+        // Thumbs z-scored with 37 % up: max r − mean r = 1.3. At τ = 0.3 the optimum's own mean log-ratio on
+        // π_ref's samples can reach −1.3/0.3 ≈ −4.33, so that is the floor; at τ = 1 the issue's −1.5 stays.
+        var tau03 = Dro with { Regularisation = 0.3, RewardHeadroom = 1.3, KlRegularisedOptimum = true };
+        Assert.Equal(-1.3 / 0.3, tau03.EffectiveLogRatioFloor(new WarningThresholds()), 12);
+        Assert.Equal(-1.5, (tau03 with { Regularisation = 1.0 }).EffectiveLogRatioFloor(new WarningThresholds()));
+        Assert.Equal(-1.5, (tau03 with { KlRegularisedOptimum = false }).EffectiveLogRatioFloor(new WarningThresholds())); // KTO, DPO
+        Assert.Empty(RunWarnings.Scan(tau03, Enumerable.Range(1, 30).Select(i => Train(10 * i, logratio: -3.0))));
+        var w = Assert.Single(RunWarnings.Scan(tau03, Enumerable.Range(1, 30).Select(i => Train(10 * i, logratio: -5.0))));
+        Assert.Equal(-1.3 / 0.3, w.Threshold, 12);
+    }
+
+    [Fact]
+    public void HealthProblemsAreJudgedAtEveryEvaluationNotOnce()
+    {
+        var w = new RunWarnings(Dro with { Regularisation = 0.3 });
+        Assert.Empty(w.HealthProblems(Eval(0, kl: 50, eos: 0.1)));     // π_ref
+        Assert.Empty(w.HealthProblems(Eval(30)));
+        Assert.Empty(w.HealthProblems(Train(30)));
+        for (int s = 60; s <= 90; s += 30)
+            Assert.Equal([RunWarning.KlHigh, RunWarning.EosRateLow], w.HealthProblems(Eval(s, kl: 9, eos: 0.5)).Select(p => p.Code));
+    }
+
+    [Fact]
     public void LossStayingFarAboveItsStartFires()
     {
         // Starts at 0.6 (the DRO loss of a fresh value head), climbs to 5 around the LR peak.
