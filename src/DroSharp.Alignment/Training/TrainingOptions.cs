@@ -24,10 +24,10 @@ public sealed record TrainingOptions
     [JsonPropertyName("eval_data")] public string? EvalData { get; init; }
     [JsonPropertyName("eval_fraction")] public double? EvalFraction { get; init; }
     [JsonPropertyName("out")] public string Out { get; init; } = "";
-    [JsonPropertyName("tau")] public double Tau { get; init; } = 1.0;
+    [JsonPropertyName("tau")] public double Tau { get; init; } = 0.3;
     [JsonPropertyName("beta")] public double Beta { get; init; } = 0.1;
-    [JsonPropertyName("lr")] public double LearningRate { get; init; } = 1e-4;
-    /// <summary>Value network LR; <see cref="LearningRate"/> when null (the paper uses 1e-4 for both).</summary>
+    [JsonPropertyName("lr")] public double LearningRate { get; init; } = 3e-5;
+    /// <summary>Value network LR; <see cref="LearningRate"/> when null (the paper uses one LR for both).</summary>
     [JsonPropertyName("value_lr")] public double? ValueLearningRate { get; init; }
     [JsonPropertyName("optimizer")] public string Optimizer { get; init; } = "adamw";
     [JsonPropertyName("weight_decay")] public double WeightDecay { get; init; }

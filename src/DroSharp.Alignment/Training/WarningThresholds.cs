@@ -19,10 +19,10 @@ public sealed record WarningThresholds
     public double EosMarginBelowReference { get; init; } = 0.05;
 
     /// <summary>Relative change of the mean sampled length against π_ref's samples above which it warns.</summary>
-    public double LengthChange { get; init; } = 0.5;
+    public double LengthChange { get; init; } = 0.4;
 
     /// <summary>The running mean of the training loss must stay under this multiple of its first logged value.</summary>
-    public double LossFactor { get; init; } = 2.0;
+    public double LossFactor { get; init; } = 3.0;
 
     /// <summary>The running mean of the policy's gradient norm must stay above this fraction of its first logged value.</summary>
     public double GradientFloor { get; init; } = 0.01;

@@ -9,8 +9,8 @@ namespace DroSharp.Arena.Pipeline;
 /// tenth of the feedback's prompts held out (<c>--eval-fraction 0.1</c>, as the README's quick start) so
 /// the held-out monitor, the warnings and the best-checkpoint selection run; then the experiment's
 /// <see cref="ExperimentConfig.TrainOptions"/> (run.json keys, e.g. <c>{"batch_size": 8}</c>); then the arm's
-/// own settings: τ when it is not 1, β when it is not 0.1 (TRL's; e.g. the paper's KTO), the value mode and
-/// KTO labels, and <c>:lr=</c>. With curves on, the run evaluates and checkpoints every
+/// own settings: its τ or β (the preset's unless given: <c>dro-v</c> is τ = 1, so <c>dro-v:tau=0.3</c> is
+/// exactly <c>dro train</c>'s defaults), the value mode and KTO labels, and <c>:lr=</c>. With curves on, the run evaluates and checkpoints every
 /// <see cref="ExperimentConfig.CurveEvery"/> steps (which changes no weight: evaluation draws from its own
 /// random stream), so the true reward of every evaluated step is known.
 /// </summary>
@@ -44,8 +44,8 @@ public static class TrainerDefaultsArm
             }
             foreach (var (k, v) in extra) json[k] = v?.DeepClone();
         }
-        if (spec.UsesTau && spec.Tau != 1.0) json["tau"] = spec.Tau;
-        if (spec.UsesBeta && spec.Beta != 0.1) json["beta"] = spec.Beta;
+        if (spec.UsesTau) json["tau"] = spec.Tau;
+        if (spec.UsesBeta) json["beta"] = spec.Beta;
         if (spec.IsDroV) json["value"] = spec.Value;
         if (spec.IsKto) json["kto_label"] = spec.KtoLabel;
         if (spec.LearningRate is double lr) json["lr"] = lr;
