@@ -39,20 +39,22 @@ internal sealed class RunHealth : IDisposable
         _reference = reference;
         bool tau = o.Algo is not ("kto" or "dpo");
         double[] rewards = train.Rows.Select(r => r.Reward).ToArray();
+        double regularisation = tau ? o.Tau : o.Beta;
         _warnings = new RunWarnings(new WarningContext
         {
             Algo = o.Algo,
             TotalSteps = plan.TotalSteps,
             LogEvery = o.LogEvery,
-            Regularisation = needs.NeedsReference ? (tau ? o.Tau : o.Beta) : null,
+            Regularisation = needs.NeedsReference ? regularisation : null,
             RegularisationName = tau ? "τ" : "β",
             RewardRange = rewards.Length > 0 ? rewards.Max() - rewards.Min() : null,
             RewardHeadroom = rewards.Length > 0 ? rewards.Max() - rewards.Average() : null,
+            OptimumKl = needs.NeedsReference && rewards.Length > 0 ? WarningContext.OptimumKlEstimate(rewards, regularisation) : null,
             KlRegularisedOptimum = needs.NeedsReference && tau,
             KlBound = o.KlBound,
             LogRatioScale = o.LengthNormalize && train.Rows.Length > 0 ? train.Rows.Average(r => (double)r.Completion.Length) : 1,
         });
-        _selector = new CheckpointSelector(CheckpointSelector.Resolve(o.SelectBy, needs.NeedsReference), o.EarlyStopPatience);
+        _selector = new CheckpointSelector(o.SelectBy, o.EarlyStopPatience);
         _context = _warnings.Context;
         if (eval.UnitCount > 0)
             _monitor = HeldOutMonitor.Create(o, eval, policy.Config.MaxSequenceLength, reference, writesFiles ? SamplesFile : null);
@@ -131,6 +133,7 @@ internal sealed class RunHealth : IDisposable
             ["eval_max_new_tokens"] = _monitor?.MaxNewTokens,
             ["kl_bound"] = _context.EffectiveKlBound(t),
             ["reward_range"] = _context.RewardRange,
+            ["optimum_kl"] = _context.OptimumKl,
             ["regularisation"] = _context.Regularisation,
             ["logratio_floor"] = _context.EffectiveLogRatioFloor(t),
             ["eos_rate_floor"] = t.EosRateFloor,

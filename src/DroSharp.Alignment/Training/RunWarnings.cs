@@ -15,8 +15,9 @@ namespace DroSharp.Alignment.Training;
 /// a small τ makes legitimately large.</item>
 /// <item><c>loss_high</c>: running mean of the training loss above twice its first logged value.</item>
 /// <item><c>gradient_vanished</c>: running mean of <c>grad_norm</c> under 1 % of its first logged value (KTO's sigmoids saturated).</item>
-/// <item><c>kl_high</c>: <c>eval_objective/kl</c> above <c>--kl-bound</c>, by default (max r − min r)/τ, the most
-/// KL(π*‖π_ref) can be at the regularised optimum π* ∝ π_ref·e^{r/τ}
+/// <item><c>kl_high</c>: <c>eval_objective/kl</c> above <c>--kl-bound</c>, by default twice the KL of the regularised
+/// optimum π* ∝ π_ref·e^{r/τ} estimated on the training rewards (<see cref="WarningContext.OptimumKl"/>), at least
+/// 0.5 nats and never above (max r − min r)/τ, the most KL(π*‖π_ref) can be
 /// (KL = (E_π*[r] − τ·log E_ref[e^{r/τ}])/τ ≤ (E_π*[r] − E_ref[r])/τ by Jensen).</item>
 /// <item><c>eos_rate_low</c>: held-out samples ending with EOS under 95 % (or under π_ref's own rate − 5 points, if lower).</item>
 /// <item><c>length_changed</c>: mean held-out sample length more than 50 % away from π_ref's.</item>
@@ -121,7 +122,10 @@ public sealed class RunWarnings
         if (line.Get(HeldOutMonitor.KlName) is double kl && _c.EffectiveKlBound(_t) is double bound && kl > bound)
             problems.Add(new RunWarning(line.Step, RunWarning.KlHigh, kl, bound,
                 $"KL(π‖π_ref) on held-out samples is {N(kl)} nats, above {N(bound)} " +
-                (_c.KlBound is null ? $"(= (max r − min r)/{_c.RegularisationName} = {N(_c.RewardRange ?? 0)}/{N(_c.Regularisation ?? 0)}, the most the regularised optimum can reach)" : "(--kl-bound)") +
+                (_c.KlBound is not null ? "(--kl-bound)"
+                    : _c.OptimumKl is double k && bound < (_c.RewardRange ?? 0) / (_c.Regularisation ?? 1)
+                        ? $"({N(_t.KlBoundFactor)} × {N(k)}, the KL of the regularised optimum π* ∝ π_ref·e^(r/{_c.RegularisationName}) estimated on the training rewards; at least {N(_t.KlBoundFloor)})"
+                        : $"(= (max r − min r)/{_c.RegularisationName}, the most the regularised optimum can reach)") +
                 "; the policy has left π_ref far behind: try a lower --lr"));
 
         if (line.Get(HeldOutMonitor.EosName) is double eos)

@@ -27,6 +27,13 @@ public sealed record WarningContext
     /// </summary>
     public bool KlRegularisedOptimum { get; init; }
 
+    /// <summary>
+    /// KL(π*‖π_ref) of the regularised optimum estimated on the training rewards: the KL of the rewards'
+    /// exponential tilt, mean(w·log w) with w ∝ e^{r/τ} normalised to mean 1 (exact for π* ∝ π_ref·e^{r/τ}
+    /// when the rows are samples of π_ref and the reward depends on the response alone). See <see cref="OptimumKlEstimate"/>.
+    /// </summary>
+    public double? OptimumKl { get; init; }
+
     /// <summary>The user's <c>--kl-bound</c>, which replaces the default.</summary>
     public double? KlBound { get; init; }
 
@@ -45,7 +52,30 @@ public sealed record WarningContext
             ? Math.Min(t.LogRatioFloor, -h / tau)
             : t.LogRatioFloor;
 
-    /// <summary>The KL bound in force: <see cref="KlBound"/>, else factor × range / regularisation, else none.</summary>
-    public double? EffectiveKlBound(WarningThresholds t) =>
-        KlBound ?? (Regularisation is double c && RewardRange is double range && range > 0 ? t.KlBoundFactor * range / c : null);
+    /// <summary>
+    /// The KL bound in force: <see cref="KlBound"/> when given; else max(0.5, factor × <see cref="OptimumKl"/>)
+    /// nats, never above (max r − min r)/τ, the most KL(π*‖π_ref) can be; none without a regulariser.
+    /// </summary>
+    public double? EffectiveKlBound(WarningThresholds t)
+    {
+        if (KlBound is double given) return given;
+        if (Regularisation is not double c || RewardRange is not double range || !(range > 0)) return null;
+        double ceiling = range / c;
+        return OptimumKl is double k ? Math.Min(ceiling, Math.Max(t.KlBoundFloor, t.KlBoundFactor * k)) : ceiling;
+    }
+
+    /// <summary>mean(w·log w), w = e^{r/c} / mean(e^{r/c}) over <paramref name="rewards"/> (stable for small c).</summary>
+    public static double OptimumKlEstimate(IReadOnlyList<double> rewards, double c)
+    {
+        if (rewards.Count == 0) return 0;
+        double max = rewards.Max();
+        double mean = rewards.Average(r => Math.Exp((r - max) / c));
+        double kl = 0;
+        foreach (double r in rewards)
+        {
+            double w = Math.Exp((r - max) / c) / mean;
+            if (w > 0) kl += w * Math.Log(w);
+        }
+        return kl / rewards.Count;
+    }
 }

@@ -10,8 +10,14 @@ public sealed record WarningThresholds
     /// <summary>Running mean of the training log-ratio log π − log π_ref, nats per sequence, below which the policy is drifting away from everything it was shown.</summary>
     public double LogRatioFloor { get; init; } = -1.5;
 
-    /// <summary>Multiple of the default KL bound (max r − min r)/τ above which the KL warning fires (with no <c>--kl-bound</c>).</summary>
-    public double KlBoundFactor { get; init; } = 1.0;
+    /// <summary>
+    /// Without <c>--kl-bound</c>, the KL warning fires above this multiple of the optimum's KL estimated on the
+    /// training rewards (<see cref="WarningContext.OptimumKl"/>; the factor covers the noise of 32 samples and
+    /// data that are not π_ref's own samples), at least <see cref="KlBoundFloor"/> nats.
+    /// </summary>
+    public double KlBoundFactor { get; init; } = 2.0;
+
+    public double KlBoundFloor { get; init; } = 0.5;
 
     /// <summary>EOS rate of the policy's held-out samples below which it warns (or below π_ref's own rate minus <see cref="EosMarginBelowReference"/>, if lower).</summary>
     public double EosRateFloor { get; init; } = 0.95;

@@ -61,7 +61,7 @@ public static class TrainCommand
         Add<int?>("--eval-every", "Evaluate on the held-out split every N steps (0: at the end only).", "about every 10 % of the run");
         Add<int>("--eval-samples", "Held-out prompts sampled at each evaluation for KL(π‖π_ref), EOS rate and length (0: none).", Defaults.EvalSamples);
         Add<int?>("--eval-max-new-tokens", "Token limit of those samples.", "twice the longest held-out completion");
-        Add<string>("--select-by", $"Held-out metric that picks the step final/ holds (eval_*, lower is better for *loss and *kl), or {CheckpointSelector.Last}; {CheckpointSelector.DefaultMetric} = {CheckpointSelector.AccuracyMetric} (eval_loss for SFT).", Defaults.SelectBy);
+        Add<string>("--select-by", $"Held-out metric that picks the step final/ holds among the evaluations that pass the KL, EOS and length checks (eval_*, e.g. {CheckpointSelector.AccuracyMetric}; lower is better for *loss and *kl), or {CheckpointSelector.Last}.", Defaults.SelectBy);
         Add<int?>("--early-stop-patience", "Stop after N evaluations without improvement of --select-by.", showDefault: false);
         Add<double?>("--kl-bound", "Warn when held-out KL(π‖π_ref) exceeds this many nats.", "(max r − min r)/τ");
         Add<int>("--save-every", "Checkpoint every N steps (0: final only).", Defaults.SaveEvery);

@@ -44,13 +44,14 @@ public sealed class CheckpointSelectorTests
         Assert.Equal(greater, new CheckpointSelector(metric, null).GreaterIsBetter);
 
     [Fact]
-    public void AutoResolvesToTheAccuracyWithAReferenceAndTheLossWithout()
+    public void TheDefaultIsTheHeldOutLossAndNamesAreChecked()
     {
-        Assert.Equal("eval_rewards/accuracies", CheckpointSelector.Resolve("auto", hasReference: true));
-        Assert.Equal("eval_loss", CheckpointSelector.Resolve("auto", hasReference: false));
-        Assert.Equal("eval_objective/kl", CheckpointSelector.Resolve("eval_objective/kl", hasReference: true));
+        Assert.Equal("eval_loss", new TrainingOptions().SelectBy);
+        Assert.False(new CheckpointSelector(new TrainingOptions().SelectBy, null).GreaterIsBetter);
         Assert.Throws<TrainingException>(() => CheckpointSelector.ValidateMetric("loss"));
+        Assert.Throws<TrainingException>(() => CheckpointSelector.ValidateMetric("auto"));
         CheckpointSelector.ValidateMetric("last");
+        CheckpointSelector.ValidateMetric("eval_rewards/accuracies");
     }
 
     [Fact]

@@ -125,7 +125,7 @@ public sealed class RunWarningsTests
     [Fact]
     public void KlAboveTheBoundFires()
     {
-        // Default bound (max r − min r)/τ = 2/0.3 ≈ 6.67 nats.
+        // Without an optimum estimate the bound is (max r − min r)/τ = 2/0.3 ≈ 6.67 nats.
         var ctx = Dro with { Regularisation = 0.3 };
         var w = Assert.Single(RunWarnings.Scan(ctx, [Eval(0, kl: 0), Eval(30, kl: 2), Eval(60, kl: 6.5), Eval(90, kl: 86)]));
         Assert.Equal(RunWarning.KlHigh, w.Code);
@@ -137,6 +137,32 @@ public sealed class RunWarningsTests
         Assert.Equal(1.5, w2.Threshold);
         // No regulariser and no explicit bound (SFT): no KL check.
         Assert.Empty(RunWarnings.Scan(ctx with { Regularisation = null }, [Eval(30, kl: 86)]));
+    }
+
+    [Fact]
+    public void TheDefaultKlBoundIsTwiceTheOptimumsKlEstimatedOnTheRewards()
+    {
+        // Thumbs with 41 % up, z-scored: the tilt e^{r/τ} at τ = 0.3 moves almost all mass to the ups, so the
+        // optimum's KL is close to −log 0.41 ≈ 0.89 nats (the binary formula: p* log(p*/p) + (1−p*) log((1−p*)/(1−p))).
+        double p = 0.41, sd = Math.Sqrt(p * (1 - p));
+        var rewards = Enumerable.Range(0, 100).Select(i => ((i < 41 ? 1.0 : 0.0) - p) / sd).ToList();
+        double a = Math.Exp((1 / sd) / 0.3);
+        double pStar = p * a / (p * a + 1 - p);
+        double exact = pStar * Math.Log(pStar / p) + (1 - pStar) * Math.Log((1 - pStar) / (1 - p));
+        double k = WarningContext.OptimumKlEstimate(rewards, 0.3);
+        Assert.Equal(exact, k, 10);
+        Assert.InRange(k, 0.85, 0.9);
+        Assert.Equal(0.0, WarningContext.OptimumKlEstimate([1.0, 1.0, 1.0], 0.3), 12);   // nothing to tilt
+
+        var ctx = Dro with { Regularisation = 0.3, RewardRange = rewards.Max() - rewards.Min(), OptimumKl = k };
+        var t = new WarningThresholds();
+        Assert.Equal(2 * k, ctx.EffectiveKlBound(t)!.Value, 12);
+        var w = Assert.Single(RunWarnings.Scan(ctx, [Eval(30, kl: 0.3), Eval(60, kl: 1.6), Eval(90, kl: 2.2)]));
+        Assert.Equal(90, w.Step);
+        Assert.Contains("estimated on the training rewards", w.Message);
+        // Never below 0.5 nats, never above (max r − min r)/τ.
+        Assert.Equal(0.5, (ctx with { OptimumKl = 0.01 }).EffectiveKlBound(t)!.Value, 12);
+        Assert.Equal(ctx.RewardRange!.Value / 0.3, (ctx with { OptimumKl = 100 }).EffectiveKlBound(t)!.Value, 12);
     }
 
     [Fact]

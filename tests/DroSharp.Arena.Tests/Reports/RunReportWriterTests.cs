@@ -97,7 +97,7 @@ public sealed class RunReportWriterTests : IClassFixture<RunReportWriterTests.Ti
         Assert.Contains("data-name=\"held out: loss\"", loss);
         // The step final/ holds is marked on the selection metric's plot.
         var selection = JsonDocument.Parse(File.ReadAllText(Path.Combine(_run.Run, "selection.json"))).RootElement;
-        Assert.Contains($"final/ = step {selection.GetProperty("final_step").GetInt64()}", svgs[ids.ToList().IndexOf("accuracy")]);
+        Assert.Contains($"final/ = step {selection.GetProperty("final_step").GetInt64()}", svgs[ids.ToList().IndexOf("loss")]);
     }
 
     [Fact]
