@@ -379,13 +379,15 @@ public sealed class ArenaPipeline
         if (result.Interrupted) throw new OperationCanceledException($"training of {options.Out} was interrupted at step {result.Steps}", cancel);
     }
 
-    /// <summary>The step final/ holds (the run's selection.json), or null when the run did not select.</summary>
+    /// <summary>The step final/ holds (the run's selection.json), or null when the run had no held-out evaluation to select by.</summary>
     private static long? FinalStep(string runDir)
     {
         string path = Path.Combine(runDir, "selection.json");
         if (!File.Exists(path)) return null;
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        return doc.RootElement.TryGetProperty("final_step", out var s) && s.TryGetInt64(out long step) ? step : null;
+        var root = doc.RootElement;
+        bool selected = root.TryGetProperty("evaluations", out var e) && e.ValueKind == JsonValueKind.Array && e.GetArrayLength() > 0;
+        return selected && root.TryGetProperty("final_step", out var s) && s.TryGetInt64(out long step) ? step : null;
     }
 
     /// <summary>The training loss logged at each step of metrics.jsonl (the mean since the previous logging step).</summary>
