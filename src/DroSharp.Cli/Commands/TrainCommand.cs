@@ -104,7 +104,8 @@ public static class TrainCommand
                     if (result is null || result.Implicit) continue;
                     json[s.Key] = JsonValue.Create(result.GetValueOrDefault<object>());
                 }
-                string profile = json["profile"]?.GetValue<string>() ?? Defaults.Profile;
+                string profile = json["profile"] is JsonValue pv && pv.TryGetValue(out string? name) ? name : json["profile"] is null ? Defaults.Profile
+                    : throw new UserErrorException($"profile must be a name ({string.Join(", ", TrainingProfiles.Names)}), not {json["profile"]!.ToJsonString()}");
                 try { TrainingProfiles.Apply(json, profile); } catch (TrainingException e) { throw new UserErrorException(e.Message); }
                 options = TrainingOptions.FromJson(json.ToJsonString(), parse.GetValue(config) ?? "the command line");
             }
