@@ -62,9 +62,21 @@ public sealed class CheckpointSelector
 
     public int? Patience { get; }
 
+    /// <summary>The best healthy evaluation's step.</summary>
     public long? BestStep { get; private set; }
 
     public double? BestValue { get; private set; }
+
+    /// <summary>
+    /// While no evaluation is healthy: the one closest to passing (fewest failed checks, then the smallest
+    /// KL(π‖π_ref), then the earliest), checkpointed like a best so that final/ can fall back on it.
+    /// </summary>
+    public long? FallbackStep { get; private set; }
+
+    private (int Problems, double Kl) _fallbackKey;
+
+    /// <summary>The step final/ should hold: the best healthy evaluation, else the fallback (null: the last step).</summary>
+    public long? CandidateStep => BestStep ?? FallbackStep;
 
     /// <summary>π_ref's value of the metric (the step-0 evaluation), when there was one.</summary>
     public double? ReferenceValue { get; private set; }
@@ -79,11 +91,12 @@ public sealed class CheckpointSelector
     public IReadOnlyList<(long Step, double Value)> History => _history;
 
     /// <summary>
-    /// Feeds one evaluation; true when <paramref name="step"/> is the new best. An evaluation that is not
-    /// <paramref name="eligible"/> (its held-out samples fail a health check: KL above the bound, EOS rate
-    /// low, length off) never becomes the best and counts as no improvement.
+    /// Feeds one evaluation with the health checks it fails (<see cref="RunWarnings.HealthProblems"/>: KL above
+    /// the bound, EOS rate low, length off); true when <paramref name="step"/> becomes the
+    /// <see cref="CandidateStep"/> (the trainer then checkpoints it). An unhealthy evaluation never becomes the
+    /// best and counts as no improvement; it can only be the fallback while no evaluation is healthy.
     /// </summary>
-    public bool Observe(long step, IReadOnlyDictionary<string, double> evaluation, bool eligible = true)
+    public bool Observe(long step, IReadOnlyDictionary<string, double> evaluation, int failedChecks = 0)
     {
         if (!Enabled || MetricMissing) return false;
         if (!evaluation.TryGetValue(Metric, out double v))
@@ -97,6 +110,7 @@ public sealed class CheckpointSelector
             return false;
         }
         _history.Add((step, v));
+        bool eligible = failedChecks == 0;
         if (!eligible) _unhealthy.Add(step);
         bool better = eligible && double.IsFinite(v) && (BestValue is not double best || (GreaterIsBetter ? v > best : v < best));
         if (better)
@@ -104,22 +118,25 @@ public sealed class CheckpointSelector
             BestStep = step;
             BestValue = v;
             EvaluationsWithoutImprovement = 0;
+            return true;
         }
-        else
-        {
-            EvaluationsWithoutImprovement++;
-        }
-        return better;
+        EvaluationsWithoutImprovement++;
+        if (eligible || BestStep is not null) return false;
+        double kl = evaluation.TryGetValue(HeldOutMetricNames.Kl, out double k) && double.IsFinite(k) ? k : double.PositiveInfinity;
+        if (FallbackStep is not null && (failedChecks, kl).CompareTo(_fallbackKey) >= 0) return false;
+        FallbackStep = step;
+        _fallbackKey = (failedChecks, kl);
+        return true;
     }
 
     /// <summary>True once <see cref="Patience"/> evaluations in a row did not improve.</summary>
     public bool ShouldStop => Enabled && !MetricMissing && Patience is int p && EvaluationsWithoutImprovement >= p;
 
     /// <summary>Rebuilds the state from the evaluation lines of metrics.jsonl (a resumed run's, up to its checkpoint).</summary>
-    public void Replay(IEnumerable<MetricsRecord> lines, Func<MetricsRecord, bool>? eligible = null)
+    public void Replay(IEnumerable<MetricsRecord> lines, Func<MetricsRecord, int>? failedChecks = null)
     {
         foreach (var line in lines)
-            if (line.IsEvaluation) Observe(line.Step, line.Values, eligible?.Invoke(line) ?? true);
+            if (line.IsEvaluation) Observe(line.Step, line.Values, failedChecks?.Invoke(line) ?? 0);
     }
 
     /// <summary>
@@ -131,7 +148,7 @@ public sealed class CheckpointSelector
         if (limit <= 0) yield break;
         var ordered = checkpoints.OrderBy(c => c.Step).ToList();
         for (int i = 0; i < ordered.Count - limit; i++)
-            if (ordered[i].Step != BestStep) yield return ordered[i].Directory;
+            if (ordered[i].Step != CandidateStep) yield return ordered[i].Directory;
     }
 
     /// <summary>selection.json: the metric, the step <c>final/</c> holds and every evaluation's value.</summary>
@@ -144,6 +161,7 @@ public sealed class CheckpointSelector
         ["best_value"] = Finite(BestValue),
         ["reference_value"] = Finite(ReferenceValue),
         ["early_stopped"] = earlyStopped,
+        ["no_healthy_evaluation"] = BestStep is null && FallbackStep is not null,
         ["patience"] = Patience,
         ["metric_missing"] = MetricMissing,
         ["evaluations"] = _history.Select(h => new Dictionary<string, object?> { ["step"] = h.Step, ["value"] = Finite(h.Value), ["healthy"] = !_unhealthy.Contains(h.Step) }).ToList(),
@@ -156,6 +174,8 @@ public sealed class CheckpointSelector
         if (!Enabled) return $"final/ is the last step, {lastStep} (--select-by {Last})";
         if (MetricMissing) return $"final/ is the last step, {lastStep}: the evaluations have no {Metric} to select by";
         if (_history.Count == 0) return $"final/ is the last step, {lastStep} (no held-out evaluation to select by)";
+        if (BestStep is null && FallbackStep is long fb && finalStep == fb)
+            return $"final/ is step {finalStep} of {lastStep}: no evaluation passed the health checks (KL, EOS rate, length; see warnings.jsonl), and step {finalStep} came closest (fewest failed checks, then the smallest KL)";
         if (BestStep is null && _unhealthy.Count > 0) return $"final/ is the last step, {lastStep}: no evaluation passed the health checks (KL, EOS rate, length; see warnings.jsonl)";
         if (BestStep is null) return $"final/ is the last step, {lastStep}: no evaluation gave a finite {Metric}";
         double? lastValue = _history.Count > 0 && _history[^1].Step == lastStep ? _history[^1].Value : null;

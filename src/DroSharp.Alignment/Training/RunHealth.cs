@@ -110,8 +110,8 @@ internal sealed class RunHealth : IDisposable
         var lines = JsonlLog.ReadMetrics(_run.MetricsFile).Where(l => l.Step <= step).ToList();
         foreach (var line in lines) _warnings.Observe(line);
         foreach (var w in ReadWarnings()) _warnings.Restore(w);
-        _selector.Replay(lines, line => _warnings.HealthProblems(line).Count == 0);
-        if (_selector.BestStep is long best && !Directory.Exists(_run.CheckpointDirectory(best)))
+        _selector.Replay(lines, line => _warnings.HealthProblems(line).Count);
+        if (_selector.CandidateStep is long best && !Directory.Exists(_run.CheckpointDirectory(best)))
             _log.WriteLine($"warning: the best checkpoint so far (step {best}, by {_selector.Metric}) is missing from {_run.CheckpointsDirectory}; final/ may not be the best step");
         _monitor?.Start(policy, policyIsReference: false);
         WriteHealthFile();
@@ -170,7 +170,7 @@ internal sealed class RunHealth : IDisposable
         }
         foreach (var w in fired) Emit(w);
         bool wasMissing = _selector.MetricMissing;
-        bool best = _selector.Observe(step, evaluation, eligible: _warnings.HealthProblems(new MetricsRecord(step, evaluation)).Count == 0);
+        bool best = _selector.Observe(step, evaluation, _warnings.HealthProblems(new MetricsRecord(step, evaluation)).Count);
         if (!wasMissing && _selector.MetricMissing)
             _log.WriteLine($"warning: --select-by {_selector.Metric} is not among the evaluation metrics ({string.Join(", ", evaluation.Keys)}); final/ will be the last step");
         return best;
@@ -178,9 +178,9 @@ internal sealed class RunHealth : IDisposable
 
     public bool ShouldStop => _selector.ShouldStop;
 
-    /// <summary>The step final/ should hold: the best evaluated step, else <paramref name="lastStep"/>.</summary>
+    /// <summary>The step final/ should hold: the best healthy evaluation, else the one closest to passing the checks, else <paramref name="lastStep"/>.</summary>
     public long FinalStep(long lastStep) =>
-        _selector.Enabled && !_selector.MetricMissing && _selector.BestStep is long b && Directory.Exists(_run.CheckpointDirectory(b)) ? b : lastStep;
+        _selector.Enabled && !_selector.MetricMissing && _selector.CandidateStep is long b && Directory.Exists(_run.CheckpointDirectory(b)) ? b : lastStep;
 
     /// <summary>Loads the best step's weights into the networks (before final/ is written), logs and writes selection.json.</summary>
     public void Finish(IPolicyModel policy, IValueModel? value, long lastStep, bool earlyStopped)

@@ -27,11 +27,33 @@ public sealed class CheckpointSelectorTests
         // KTO gone wrong: its accuracy creeps up again while KL explodes; only the healthy steps count.
         var s = new CheckpointSelector("eval_rewards/accuracies", patience: 2);
         Assert.True(s.Observe(10, E(0.78)));
-        Assert.False(s.Observe(20, E(0.79), eligible: false));
-        Assert.False(s.Observe(30, E(0.80), eligible: false));
+        Assert.False(s.Observe(20, E(0.79), failedChecks: 1));
+        Assert.False(s.Observe(30, E(0.80), failedChecks: 2));
         Assert.Equal(10, s.BestStep);
+        Assert.Null(s.FallbackStep);
         Assert.True(s.ShouldStop);
         Assert.Contains("\"healthy\": false", s.ToJson(10, 30, true));
+    }
+
+    [Fact]
+    public void WithoutAHealthyEvaluationTheOneClosestToPassingIsTheCandidate()
+    {
+        static Dictionary<string, double> K(double kl) => new() { ["eval_loss"] = 0.1, [HeldOutMetricNames.Kl] = kl };
+        var s = new CheckpointSelector("eval_loss", patience: null);
+        Assert.True(s.Observe(10, K(5), failedChecks: 2));
+        Assert.True(s.Observe(20, K(9), failedChecks: 1));    // fewer failed checks beats a smaller KL
+        Assert.False(s.Observe(30, K(12), failedChecks: 1));
+        Assert.True(s.Observe(40, K(3), failedChecks: 1));    // same checks, smaller KL
+        Assert.False(s.Observe(50, K(3), failedChecks: 1));   // a tie keeps the earlier step
+        Assert.Equal((null, 40L, 40L), (s.BestStep, s.FallbackStep!.Value, s.CandidateStep!.Value));
+        var cps = new[] { 10L, 20, 30, 40, 50 }.Select(n => (n, $"step-{n}")).ToList();
+        Assert.Equal(["step-10", "step-20", "step-30"], s.RotationVictims(cps, 1));
+        Assert.Contains("came closest", s.Describe(40, 50));
+        Assert.Contains("\"no_healthy_evaluation\": true", s.ToJson(40, 50, false));
+        // The first healthy evaluation takes over, whatever its value.
+        Assert.True(s.Observe(60, new Dictionary<string, double> { ["eval_loss"] = 9 }));
+        Assert.Equal(60, s.CandidateStep);
+        Assert.False(s.Observe(70, K(0.1), failedChecks: 1));
     }
 
     [Theory]

@@ -133,16 +133,29 @@ public sealed class HeldOutTrainingTests
     }
 
     [Fact]
-    public void AnEvaluationFailingAHealthCheckIsNotSelected()
+    public void WithoutAHealthyEvaluationFinalIsTheOneClosestToPassing()
     {
         using var fx = new TrainerFixture();
         // At this learning rate KL leaves the default bound (max r − min r)/τ ≈ 2 nats at the first evaluation.
-        var o = Options(fx, "run") with { SelectBy = "eval_objective/kl", LearningRate = 1e-2 };
+        var o = Options(fx, "run") with { SelectBy = "eval_loss", LearningRate = 1e-2 };
         var (_, log) = Train(o);
+        var run = new RunDirectory(o.Out);
         using var selection = JsonDocument.Parse(File.ReadAllText(Path.Combine(o.Out, "selection.json")));
         Assert.All(selection.RootElement.GetProperty("evaluations").EnumerateArray(), e => Assert.False(e.GetProperty("healthy").GetBoolean()));
-        Assert.Equal(12, selection.RootElement.GetProperty("final_step").GetInt64());
-        Assert.Contains("final/ is the last step, 12: no evaluation passed the health checks", log);
+        // With no healthy evaluation, final/ falls back on the one closest to passing: fewest failed checks, then smallest KL.
+        using var health = JsonDocument.Parse(File.ReadAllText(Path.Combine(o.Out, "health.json")));
+        double bound = health.RootElement.GetProperty("kl_bound").GetDouble();
+        int Failed(MetricsRecord e) =>
+            (e.Get(HeldOutMetricNames.Kl) > bound ? 1 : 0)
+            + (Math.Abs(e.Get(HeldOutMetricNames.MeanLength)!.Value / e.Get(HeldOutMetricNames.ReferenceMeanLength)!.Value - 1) > 0.4 ? 1 : 0)
+            + (e.Get(HeldOutMetricNames.EosRate) < Math.Min(0.95, e.Get(HeldOutMetricNames.ReferenceEosRate)!.Value - 0.05) ? 1 : 0);
+        var closest = JsonlLog.ReadMetrics(run.MetricsFile).Where(l => l.IsEvaluation && l.Step > 0)
+            .OrderBy(Failed).ThenBy(e => e.Get(HeldOutMetricNames.Kl)).ThenBy(e => e.Step).First();
+        Assert.Equal(closest.Step, selection.RootElement.GetProperty("final_step").GetInt64());
+        Assert.True(selection.RootElement.GetProperty("no_healthy_evaluation").GetBoolean());
+        Assert.Contains($"final/ is step {closest.Step} of 12: no evaluation passed the health checks", log);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(run.CheckpointDirectory(closest.Step), "policy", "model.safetensors")),
+                     File.ReadAllBytes(Path.Combine(run.FinalDirectory, "model.safetensors")));
     }
 
     [Fact]
