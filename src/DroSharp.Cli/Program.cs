@@ -38,6 +38,7 @@ public static class Program
             "DroSharp: align language models with single-trajectory feedback (prompt, response, thumbs up/down or score) " +
             "using Direct Reward Optimisation, on the CPU, with Hugging Face formats.");
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(InitCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());

@@ -118,6 +118,9 @@ public sealed class CliErrorWalkTests(CliWorkspace w) : IClassFixture<CliWorkspa
         yield return ("gguf inspect", [data], "GGUF");
         yield return ("merge", ["--adapter", w.Root, "--out", w.New("m")], "adapter_config.json");
         yield return ("merge", ["--adapter", Path.Combine(w.Root, "missing"), "--out", w.New("m")], "missing");
+        // report
+        yield return ("report", [Path.Combine(w.Root, "missing")], "missing");
+        yield return ("report", [m0], "run.json"); // a model directory, not a run
     }
 
     [Fact]

@@ -57,6 +57,7 @@ public sealed partial class AlignmentTrainer : IDisposable
     private MicroBatchRunner _runner = null!;
     private GradientAccumulator? _accumulator;
     private RunLock? _lock;
+    private RunHealth? _health;
 
     /// <param name="encoder">Encodes text columns (null when the data gives token ids).</param>
     public AlignmentTrainer(TrainingOptions options, ITextEncoder? encoder, TextWriter log, IGradientReducer? reducer = null)
@@ -129,9 +130,11 @@ public sealed partial class AlignmentTrainer : IDisposable
         if (units < _o.BatchSize)
             throw new TrainingException($"{_o.Data}: {units} training {(_train.Paired ? "pairs" : "examples")} is fewer than one micro-batch (--batch-size {_o.BatchSize})");
         long totalSteps = _o.MaxSteps ?? Math.Max(1, (long)Math.Ceiling(_o.Epochs * units / perStep));
+        var plan = RunPlan.Resolve(_o, totalSteps, _eval.UnitCount > 0);
         var kind = LearningRateSchedule.ParseKind(_o.Schedule);
-        var schedule = new LearningRateSchedule(kind, _o.LearningRate, _o.WarmupSteps, (int)Math.Min(int.MaxValue, totalSteps));
-        var valueSchedule = new LearningRateSchedule(kind, _o.EffectiveValueLearningRate, _o.WarmupSteps, (int)Math.Min(int.MaxValue, totalSteps));
+        var schedule = new LearningRateSchedule(kind, _o.LearningRate, plan.WarmupSteps, (int)Math.Min(int.MaxValue, totalSteps));
+        var valueSchedule = new LearningRateSchedule(kind, _o.EffectiveValueLearningRate, plan.WarmupSteps, (int)Math.Min(int.MaxValue, totalSteps));
+        _health = new RunHealth(_o, _run, plan, _policy, _train, _eval, _needs, CreateReferencePolicy(), _log, WritesFiles);
         // Objectives with a batch statistic (KTO, DRO-P) need full micro-batches: drop a short last batch.
         var sampler = new EpochSampler(units, _o.BatchSize, _o.Seed, shuffle: true, dropLast: _needs.MinimumBatchSize > 1);
 
@@ -165,6 +168,11 @@ public sealed partial class AlignmentTrainer : IDisposable
             window = MetricsWindow.From(st.Window);
             if (WritesFiles) _run.TruncateMetricsAfter(step, evaluationAtStep: step == totalSteps); // the final evaluation runs again
             _log.WriteLine($"resumed from {cpDir} at step {cpStep} of {totalSteps}");
+            _health.Resume(_policy, step);
+        }
+        else
+        {
+            _health.Start(_policy, _train, policyIsReference: _o.Ref is null || Path.GetFullPath(_o.Ref) == Path.GetFullPath(_o.Model));
         }
 
         using var tape = new Tape { GradientCheckpointing = _o.GradientCheckpointing };
@@ -175,7 +183,25 @@ public sealed partial class AlignmentTrainer : IDisposable
         IReadOnlyDictionary<string, double> lastMetrics = new Dictionary<string, double>();
         var reduceClock = new Stopwatch(); // time in the cross-process reduction since the last log line
         int reduceSteps = 0;
-        string Save() => lastCheckpoint = SaveCheckpoint(step, sampler, tokensSeen, elapsedBefore + clock.Elapsed.TotalSeconds, window.ToCheckpoint());
+        long savedAt = -1, evaluatedAt = -1;
+        bool stoppedEarly = false;
+        string Save()
+        {
+            savedAt = step;
+            return lastCheckpoint = SaveCheckpoint(step, sampler, tokensSeen, elapsedBefore + clock.Elapsed.TotalSeconds, window.ToCheckpoint());
+        }
+        // Held-out evaluation: the objective on the split, the policy's samples; a new best is checkpointed.
+        SortedDictionary<string, double> EvaluateStep()
+        {
+            var e = Evaluate(tape);
+            foreach (var (k, v) in _health.Sample(_policy, step)) e[k] = v;
+            WriteMetrics(metrics, step, e);
+            evaluatedAt = step;
+            if (_health.ObserveEvaluation(step, e) && step != totalSteps && savedAt != step) Save();
+            return e;
+        }
+        _health.BeforePrint = progress.Break;
+        if (step == 0 && _eval.UnitCount > 0) EvaluateStep(); // π_ref, the baseline of every curve
 
         while (step < totalSteps)
         {
@@ -257,23 +283,30 @@ public sealed partial class AlignmentTrainer : IDisposable
                 line["grad_norm"] = policyNorm;
                 line["epoch"] = sampler.Epoch + (double)sampler.Position / units;
                 if (_value is not null) { line["value/grad_norm"] = valueNorm; line["value/learning_rate"] = valueSchedule.LearningRate(step - 1); }
+                _health.ObserveTraining(step, line);
                 WriteMetrics(metrics, step, line);
                 lastMetrics = line;
             }
-            if (_eval.UnitCount > 0 && _o.EvalEvery > 0 && step % _o.EvalEvery == 0 && step != totalSteps)
-                WriteMetrics(metrics, step, Evaluate(tape));
-            if (_o.SaveEvery > 0 && step % _o.SaveEvery == 0 && step != totalSteps) Save();
+            if (_eval.UnitCount > 0 && plan.IsEvaluationStep(step)) EvaluateStep();
+            if (_o.SaveEvery > 0 && step % _o.SaveEvery == 0 && step != totalSteps && savedAt != step) Save();
+            if (_health.ShouldStop)
+            {
+                progress.Break();
+                _log.WriteLine($"early stop at step {step}: {_health.Selector.Metric} has not improved for {_health.Selector.EvaluationsWithoutImprovement} evaluations (--early-stop-patience)");
+                stoppedEarly = true;
+                break;
+            }
         }
 
         if (_eval.UnitCount > 0)
         {
-            var eval = Evaluate(tape);
-            WriteMetrics(metrics, step, eval);
+            var eval = evaluatedAt == step ? null : EvaluateStep();
             var merged = new Dictionary<string, double>(lastMetrics);
-            foreach (var (k, v) in eval) merged[k] = v;
+            foreach (var (k, v) in eval ?? []) merged[k] = v;
             lastMetrics = merged;
         }
-        Save();
+        if (savedAt != step) Save();
+        _health.Finish(_policy, _value, step, stoppedEarly);
         if (WritesFiles) SaveFinal();
         _log.WriteLine($"activation memory: {tape.Arena.HighWaterBytes / (1024.0 * 1024):F0} MiB at the largest micro-batch");
         return new TrainingResult(step, totalSteps, false, _run.FinalDirectory, lastCheckpoint, lastMetrics, elapsedBefore + clock.Elapsed.TotalSeconds);
@@ -431,6 +464,9 @@ public sealed partial class AlignmentTrainer : IDisposable
         }
     }
 
+    /// <summary>π_ref for the held-out monitor (scoring the policy's samples, sampling π_ref itself).</summary>
+    private IReferencePolicy CreateReferencePolicy() => new DirectoryReferencePolicy(_o.Ref ?? _o.Model);
+
     private Optimizer MakeOptimizer(IReadOnlyList<Tensor> parameters) => _o.Optimizer == "adafactor"
         // As the HF Trainer's optim="adafactor": external LR, no parameter scaling; decay rate −0.8 (the DRO paper's "0.8").
         ? new Adafactor(parameters, weightDecay: _o.WeightDecay, scaleParameter: false)
@@ -506,6 +542,9 @@ public sealed partial class AlignmentTrainer : IDisposable
         double loss = 0;
         int batches = 0;
         int units = _eval.UnitCount;
+        var logRatios = new List<double>();
+        var positive = new List<bool>();
+        double threshold = _train.MeanReward;
         var chunks = new List<int[]>();
         for (int s = 0; s < units; s += _o.BatchSize) chunks.Add(Enumerable.Range(s, Math.Min(_o.BatchSize, units - s)).ToArray());
         // A last chunk below the objective's minimum joins the one before it.
@@ -516,16 +555,33 @@ public sealed partial class AlignmentTrainer : IDisposable
             if (c % _group.WorldSize != _group.Rank) continue;
             var r = _runner.Run(_eval, train: false, chunks[c], 1.0, tape);
             metrics.Merge(r.Metrics);
+            if (r.LogRatios is { } lr)
+            {
+                logRatios.AddRange(lr);
+                positive.AddRange(_eval.Expand(chunks[c]).Rows.Select(i => _eval.Rows[i].Label ?? _eval.Rows[i].Reward > threshold));
+            }
             loss += r.Loss;
             batches++;
         }
         _reference?.Share(_group);
         long allBatches;
         (loss, allBatches, metrics) = _group.SumTotals(loss, batches, metrics);
+        if (_group.WorldSize > 1)
+        {
+            // Every process needs every held-out log-ratio for the accuracy (it drives the same selection on every rank).
+            double[] mine = [.. logRatios.SelectMany((v, i) => new[] { v, positive[i] ? 1.0 : 0.0 })];
+            logRatios.Clear();
+            positive.Clear();
+            foreach (double[] theirs in _group.AllGather(mine))
+                for (int i = 0; i + 1 < theirs.Length; i += 2) { logRatios.Add(theirs[i]); positive.Add(theirs[i + 1] != 0); }
+        }
         batches = (int)allBatches;
         var d = new SortedDictionary<string, double>(StringComparer.Ordinal);
         foreach (var (k, val) in metrics.ToDictionary()) d["eval_" + k] = val;
         d["eval_loss"] = loss / batches;
+        // Does τ·log π/π_ref rank the held-out thumbs-up rows above the thumbs-down ones (DPO reports its own per pair)?
+        if (!d.ContainsKey(CheckpointSelector.AccuracyMetric) && ImplicitRewardAccuracy.Compute(logRatios.ToArray(), positive.ToArray()) is double acc)
+            d[CheckpointSelector.AccuracyMetric] = acc;
         return d;
     }
 
@@ -546,10 +602,7 @@ public sealed partial class AlignmentTrainer : IDisposable
         TrainingCheckpoint.Save(dir, new TrainingCheckpoint.TrainerState(step, sampler.GetState(), tokens, elapsed, window, _group.WorldSize),
             _policy, _value, _policyOpt, _valueOpt);
         if (_o.SaveTotalLimit > 0)
-        {
-            var all = _run.Checkpoints();
-            for (int i = 0; i < all.Count - _o.SaveTotalLimit; i++) Directory.Delete(all[i].Directory, recursive: true);
-        }
+            foreach (string victim in _health!.RotationVictims(_o.SaveTotalLimit).ToList()) Directory.Delete(victim, recursive: true);
         return dir;
     }
 
@@ -591,5 +644,6 @@ public sealed partial class AlignmentTrainer : IDisposable
         _value?.Dispose();
         _reference?.Dispose();
         _lock?.Dispose();
+        _health?.Dispose();
     }
 }

@@ -6,9 +6,12 @@ using PreferencePair = DroSharp.Alignment.Objectives.PreferencePair;
 
 namespace DroSharp.Alignment.Training;
 
-/// <summary>The loss, metrics and token count of one micro-batch (loss NaN when a network diverged).</summary>
-/// <summary>The loss, metrics and token count of one micro-batch (loss NaN when a network diverged), and its matrix-product FLOPs.</summary>
-internal readonly record struct MicroBatchResult(double Loss, ObjectiveMetrics Metrics, long Tokens, double MatmulFlops = 0);
+/// <summary>
+/// The loss, metrics and token count of one micro-batch (loss NaN when a network diverged), its
+/// matrix-product FLOPs, and each row's log π − log π_ref (null without a reference; the held-out
+/// implicit-reward accuracy ranks rows by it).
+/// </summary>
+internal readonly record struct MicroBatchResult(double Loss, ObjectiveMetrics Metrics, long Tokens, double MatmulFlops = 0, double[]? LogRatios = null);
 
 /// <summary>
 /// One micro-batch through the networks: batch → policy forward (log π(y|x) summed over the
@@ -72,7 +75,15 @@ internal sealed class MicroBatchRunner
             if (!AllFinite(ob.PolicyLogProbs) || (ob.Values is { } vs && !AllFinite(vs))) return new MicroBatchResult(double.NaN, new ObjectiveMetrics(), tokens, stepFlops);
             var result = _objective.Compute(ob);
             if (train) Backward(tape, logp, result.PolicyLogProbGradient, values, result.ValueGradient, gradientScale);
-            return new MicroBatchResult(result.Loss, result.Metrics, tokens, stepFlops);
+            double[]? ratios = null;
+            if (ob.ReferenceLogProbs is { } lref)
+            {
+                ratios = new double[lref.Length];
+                for (int i = 0; i < ratios.Length; i++) ratios[i] = ob.PolicyLogProbs[i] - lref[i];
+                // Every objective with a reference reports logratio/mean, the drift signal of the run's warnings.
+                if (!result.Metrics.Contains("logratio/mean")) result.Metrics.AddPerExample("logratio/mean", ratios, null);
+            }
+            return new MicroBatchResult(result.Loss, result.Metrics, tokens, stepFlops, ratios);
         }
         finally
         {

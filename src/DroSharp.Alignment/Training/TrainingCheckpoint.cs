@@ -120,6 +120,13 @@ public static class TrainingCheckpoint
         throw new TrainingException($"no checkpoint of the run can be read: {string.Join("; ", reasons)}");
     }
 
+    /// <summary>Loads only the networks' weights of a checkpoint (the best step's, into the networks that go to final/).</summary>
+    public static void LoadWeights(string directory, ParameterSet policy, ParameterSet? value)
+    {
+        LoadWeights(Path.Combine(directory, PolicyDir), policy);
+        if (value is not null) LoadWeights(Path.Combine(directory, ValueDir), value);
+    }
+
     private static void SaveOptimizer(string path, Optimizer optimizer)
     {
         var state = optimizer.ExportState();

@@ -227,10 +227,11 @@ public sealed class ArenaPipeline
         PolicyEvaluator evaluator, PolicyEvaluator curveEvaluator, PolicyEvaluation sftEval, PolicyEvaluation? sftCurve, ulong evalSeed, ulong curveSeed, CancellationToken cancel)
     {
         string runDir = Path.Combine(seedDir, "runs", RunDirectoryName(spec.Name));
-        var options = new TrainingOptions
+        var data = spec.IsKto && spec.KtoLabel == "labels" ? feedback.LabelledPath : feedback.Path;
+        var options = _config.TrainerDefaults ? TrainerDefaultsArm.Options(_config, spec, refDir, data, runDir, seed) : new TrainingOptions
         {
             Algo = spec.Objective, Model = refDir, Ref = refDir,
-            Data = spec.IsKto && spec.KtoLabel == "labels" ? feedback.LabelledPath : feedback.Path,
+            Data = data,
             Out = runDir,
             Tau = spec.Tau, Beta = spec.Beta, Value = spec.IsDroV ? spec.Value : "per-example", KtoLabel = spec.IsKto ? spec.KtoLabel : "labels",
             LearningRate = spec.LearningRate ?? _config.LearningRate, BatchSize = _config.BatchSize, MaxSteps = _config.Steps,
@@ -250,7 +251,7 @@ public sealed class ArenaPipeline
         double trainSeconds = sw.Elapsed.TotalSeconds;
 
         var run = new RunDirectory(runDir);
-        var result = new SeedResult { Seed = seed, TrainSeconds = trainSeconds };
+        var result = new SeedResult { Seed = seed, TrainSeconds = trainSeconds, FinalStep = FinalStep(runDir) };
         if (sftCurve is not null)
         {
             var losses = ReadLosses(run.MetricsFile);
@@ -292,7 +293,7 @@ public sealed class ArenaPipeline
             Prompts = evaluation.Prompts.Count,
         };
         Log(string.Create(CultureInfo.InvariantCulture,
-            $"[seed {seed}] {spec.Name}: {_config.Steps} steps in {trainSeconds:F0} s; reward sampled {Number(evaluation.MeanSampleReward)}, greedy {Number(evaluation.MeanGreedyReward!.Value)}; " +
+            $"[seed {seed}] {spec.Name}: {(_config.TrainerDefaults ? "trained" : $"{_config.Steps} steps")} in {trainSeconds:F0} s{(result.FinalStep is long fs ? $" (final/ = step {fs})" : "")}; reward sampled {Number(evaluation.MeanSampleReward)}, greedy {Number(evaluation.MeanGreedyReward!.Value)}; " +
             $"win vs sft {100 * win.Rate:F1}% (±{100 * win.StandardError:F1}); KL {Number(kl.Kl)} ({sw.Elapsed.TotalSeconds:F0} s with evaluation)"));
         return (result, evaluation);
     }
@@ -376,6 +377,17 @@ public sealed class ArenaPipeline
         using var trainer = new AlignmentTrainer(options, ITextEncoder.From(t => tokenizer.EncodeIds(t, addSpecialTokens: true)), log);
         var result = trainer.Train(resume: false, cancel);
         if (result.Interrupted) throw new OperationCanceledException($"training of {options.Out} was interrupted at step {result.Steps}", cancel);
+    }
+
+    /// <summary>The step final/ holds (the run's selection.json), or null when the run had no held-out evaluation to select by.</summary>
+    private static long? FinalStep(string runDir)
+    {
+        string path = Path.Combine(runDir, "selection.json");
+        if (!File.Exists(path)) return null;
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        var root = doc.RootElement;
+        bool selected = root.TryGetProperty("evaluations", out var e) && e.ValueKind == JsonValueKind.Array && e.GetArrayLength() > 0;
+        return selected && root.TryGetProperty("final_step", out var s) && s.TryGetInt64(out long step) ? step : null;
     }
 
     /// <summary>The training loss logged at each step of metrics.jsonl (the mean since the previous logging step).</summary>

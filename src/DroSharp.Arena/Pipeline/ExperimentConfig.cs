@@ -75,6 +75,15 @@ public sealed record ExperimentConfig
     /// <summary>Keep each run's intermediate checkpoints after they are evaluated (they are deleted by default; final/ is always kept).</summary>
     public bool KeepCheckpoints { get; init; }
 
+    /// <summary>
+    /// Train every arm as <c>dro train</c> with its defaults would, on 90 % of the feedback (<see cref="TrainerDefaultsArm"/>):
+    /// the shared alignment settings above (steps, batch, LR, warmup, schedule, optimiser) are then not used.
+    /// </summary>
+    public bool TrainerDefaults { get; init; }
+
+    /// <summary>With <see cref="TrainerDefaults"/>: run.json keys (a JSON object) set for every arm, e.g. <c>{"batch_size": 8, "epochs": 3}</c>.</summary>
+    public string? TrainOptions { get; init; }
+
     /// <summary>The command that started the experiment, recorded in the report when given.</summary>
     public string? CommandLine { get; init; }
 
@@ -160,6 +169,9 @@ public sealed record ExperimentConfig
             ["kl"] = "mean over the policy's own samples of log π(y|x) − log π_ref(y|x) (sequence level, nats)",
             ["win rate"] = "per prompt, the policy's sample against the SFT policy's sample (same sampling seed), ties ½",
         };
+        if (TrainerDefaults)
+            settings["alignment"] = "dro train's defaults (TrainingOptions) with --eval-fraction 0.1, the held-out split taken from the feedback" +
+                                    (string.IsNullOrWhiteSpace(TrainOptions) ? "" : $", and {TrainOptions}") + "; final/ is the step --select-by picked";
         if (!string.IsNullOrWhiteSpace(CommandLine)) settings["command"] = CommandLine;
         return settings;
     }

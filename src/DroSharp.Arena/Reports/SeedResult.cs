@@ -11,4 +11,7 @@ public sealed class SeedResult
     public List<CurvePoint> Curve { get; set; } = [];
 
     public double? TrainSeconds { get; set; }
+
+    /// <summary>The training step final/ holds when the run selected its best checkpoint by a held-out metric.</summary>
+    public long? FinalStep { get; set; }
 }

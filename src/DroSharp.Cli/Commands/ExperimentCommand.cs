@@ -56,6 +56,8 @@ public static class ExperimentCommand
         var dFf = Add(cmd, new Option<int>("--d-ff") { Description = $"Feed-forward width.", DefaultValueFactory = _ => Defaults.Model.DFf });
         var heads = Add(cmd, new Option<int>("--heads") { Description = $"Attention heads (d_kv = d_model / heads).", DefaultValueFactory = _ => Defaults.Model.Heads });
         var layers = Add(cmd, new Option<int>("--layers") { Description = $"Encoder and decoder layers each.", DefaultValueFactory = _ => Defaults.Model.EncoderLayers });
+        var trainerDefaults = Add(cmd, new Option<bool>("--trainer-defaults") { Description = "Train each arm with dro train's own defaults and --eval-fraction 0.1 (held-out signals, warnings, best checkpoint) instead of the shared settings above (--steps, --lr, --batch-size, --warmup-steps, --schedule, --optimizer)." });
+        var trainOptions = Add(cmd, new Option<string?>("--train-options") { Description = "With --trainer-defaults: a JSON object of dro train options (run.json keys) for every arm, e.g. '{\"batch_size\": 8}'." });
         var keep = Add(cmd, new Option<bool>("--keep-checkpoints") { Description = "Keep the intermediate checkpoints after the curves are evaluated (final/ is always kept)." });
 
         cmd.SetAction(parse =>
@@ -94,6 +96,8 @@ public static class ExperimentCommand
                     CurveEvery = parse.GetValue(curveEvery),
                     Model = new ModelSize { DModel = d, DFf = parse.GetValue(dFf), Heads = h, DKv = d / h, EncoderLayers = parse.GetValue(layers), DecoderLayers = parse.GetValue(layers) },
                     KeepCheckpoints = parse.GetValue(keep),
+                    TrainerDefaults = parse.GetValue(trainerDefaults),
+                    TrainOptions = parse.GetValue(trainOptions),
                     CommandLine = "dro " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
                 }.WithAblations(Numbers(parse.GetValue(tauSweep), "--tau-sweep"), Numbers(parse.GetValue(betaSweep), "--beta-sweep"), parse.GetValue(valueAblation));
                 config.Validate();

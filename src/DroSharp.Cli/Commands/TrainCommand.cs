@@ -27,6 +27,7 @@ public static class TrainCommand
             specs.Add(new Spec(o, name[2..].Replace('-', '_')));
             return o;
         }
+        Add<string>("--profile", $"Named defaults: {string.Join(", ", TrainingProfiles.Names)} (paper = the DRO paper's Adafactor, LR 1e-4, 150 warmup steps, batch 32, τ 1); given options win.", Defaults.Profile);
         Add<string>("--algo", $"Objective: {string.Join(", ", ObjectiveFactory.Names)} (sft-pos = SFT on thumbs-up rows).", Defaults.Algo);
         Add<string>("--model", "Policy to train: an HF model directory (config.json, model.safetensors, tokenizer.json) of a supported family.", showDefault: false);
         Add<string>("--ref", "Reference policy π_ref directory.", "the --model policy");
@@ -51,7 +52,8 @@ public static class TrainCommand
         Add<int?>("--global-batch-size", "Examples per optimiser step over all MPI processes, instead of --grad-accum: each of N processes runs global/(batch-size·N) micro-batches (must divide).", showDefault: false);
         Add<int?>("--max-steps", "Optimiser steps (overrides --epochs).", showDefault: false);
         Add<double>("--epochs", "Passes over the training data.", Defaults.Epochs);
-        Add<int>("--warmup-steps", "Linear warmup steps.", Defaults.WarmupSteps);
+        Add<int?>("--warmup-steps", "Linear warmup steps (wins over --warmup-ratio).", "--warmup-ratio of the run");
+        Add<double>("--warmup-ratio", "Linear warmup as a fraction of the run's steps.", Defaults.WarmupRatio);
         Add<string>("--schedule", "After warmup: constant, linear (to 0) or cosine.", Defaults.Schedule);
         Add<double>("--max-grad-norm", "Clip each network's global gradient norm (0: off).", Defaults.MaxGradNorm);
         Add<int?>("--max-prompt-length", "Truncate prompts to their last N tokens.", Defaults.MaxPromptLength);
@@ -59,7 +61,12 @@ public static class TrainCommand
         Add<bool>("--normalize-rewards", "z-normalise rewards over the training set (true|false).", Defaults.NormalizeRewards);
         Add<ulong>("--seed", "Seed of shuffling, splits and the value head.", Defaults.Seed);
         Add<int>("--log-every", "Write metrics every N steps.", Defaults.LogEvery);
-        Add<int>("--eval-every", "Evaluate on the held-out split every N steps (0: at the end only).", Defaults.EvalEvery);
+        Add<int?>("--eval-every", "Evaluate on the held-out split every N steps (0: at the end only).", "about every 10 % of the run");
+        Add<int>("--eval-samples", "Held-out prompts sampled at each evaluation for KL(π‖π_ref), EOS rate and length (0: none).", Defaults.EvalSamples);
+        Add<int?>("--eval-max-new-tokens", "Token limit of those samples.", "twice the longest held-out completion");
+        Add<string>("--select-by", $"Held-out metric that picks the step final/ holds among the evaluations that pass the KL, EOS and length checks (eval_*, e.g. {CheckpointSelector.AccuracyMetric}; lower is better for *loss and *kl), or {CheckpointSelector.Last}.", Defaults.SelectBy);
+        Add<int?>("--early-stop-patience", "Stop after N evaluations without improvement of --select-by.", showDefault: false);
+        Add<double?>("--kl-bound", "Warn when held-out KL(π‖π_ref) exceeds this many nats.", "(max r − min r)/τ");
         Add<int>("--save-every", "Checkpoint every N steps (0: final only).", Defaults.SaveEvery);
         Add<int>("--save-total-limit", "Checkpoints kept (0: all).", Defaults.SaveTotalLimit);
         Add<bool>("--skip-bad-rows", "Skip malformed rows (counted and listed in data_report.json) instead of stopping.", Defaults.SkipBadRows);
@@ -111,6 +118,9 @@ public static class TrainCommand
                     if (result is null || result.Implicit) continue;
                     json[s.Key] = JsonValue.Create(result.GetValueOrDefault<object>());
                 }
+                string profile = json["profile"] is JsonValue pv && pv.TryGetValue(out string? name) ? name : json["profile"] is null ? Defaults.Profile
+                    : throw new UserErrorException($"profile must be a name ({string.Join(", ", TrainingProfiles.Names)}), not {json["profile"]!.ToJsonString()}");
+                try { TrainingProfiles.Apply(json, profile); } catch (TrainingException e) { throw new UserErrorException(e.Message); }
                 options = TrainingOptions.FromJson(json.ToJsonString(), parse.GetValue(config) ?? "the command line");
             }
             try { options.Validate(); } catch (TrainingException e) { throw new UserErrorException(e.Message); }
@@ -132,8 +142,10 @@ public static class TrainCommand
                     if (result.Interrupted) return DataParallelRun.InterruptedExitCode;
                     if (reducer.Rank != 0) return 0;
                     Console.WriteLine($"done: {result.Steps} steps in {result.ElapsedSeconds:F1} s; model in {result.FinalDirectory}");
-                    foreach (var (k, v) in result.LastMetrics.Where(kv => kv.Key is "loss" or "eval_loss" or "residual/mean" or "value/mean" or "kl" or "rewards/margins"))
+                    foreach (var (k, v) in result.LastMetrics.Where(kv => kv.Key is "loss" or "eval_loss" or "residual/mean" or "value/mean" or "kl" or "rewards/margins"
+                                 or CheckpointSelector.AccuracyMetric or HeldOutMetricNames.Kl or HeldOutMetricNames.EosRate))
                         Console.WriteLine($"  {k} {v.ToString("G5", CultureInfo.InvariantCulture)}");
+                    Console.WriteLine($"report: {ReportCommand.WriteReport(options.Out, null)}");
                     return 0;
                 });
             }
