@@ -31,7 +31,7 @@ namespace DroSharp.Arena.Pipeline;
 /// Every checkpoint of every run is evaluated on the validation and the test prompts (disjoint, both held out from
 /// training); after the last seed each algorithm's learning rate and step are chosen from the validation numbers alone
 /// (<see cref="HyperparameterSelection"/>) and the test numbers of that point are reported. A run whose loss stops
-/// being finite is recorded (seed, learning rate, step) and the experiment goes on.
+/// being finite, or that cannot start, is recorded (seed, learning rate, step) and the experiment goes on.
 /// Everything is seeded: a run is bit-identical when repeated with the same configuration (timings aside).
 /// </summary>
 public sealed class ArenaPipeline
@@ -42,6 +42,7 @@ public sealed class ArenaPipeline
     private readonly ExperimentConfig _config;
     private readonly TextWriter _log;
     private readonly ArenaTask _task;
+    private bool _resume;
 
     public ArenaPipeline(ExperimentConfig config, TextWriter log)
     {
@@ -63,13 +64,18 @@ public sealed class ArenaPipeline
 
     /// <summary>
     /// Runs every seed, selects, and writes the report. <paramref name="overwrite"/> first deletes what an earlier run
-    /// of the pipeline wrote into the output directory; otherwise the directory must be empty or absent.
+    /// of the pipeline wrote into the output directory; <paramref name="resume"/> keeps it and reuses every SFT run and
+    /// every trained-and-evaluated run whose settings match (an interrupted experiment continues where it stopped, and
+    /// seeds or algorithms can be added later); otherwise the directory must be empty or absent.
     /// </summary>
-    public ArenaResults Run(bool overwrite = false, CancellationToken cancel = default)
+    public ArenaResults Run(bool overwrite = false, CancellationToken cancel = default, bool resume = false)
     {
+        if (overwrite && resume) throw new ArgumentException("overwrite and resume exclude each other");
+        _resume = resume;
         var clock = Stopwatch.StartNew();
         string root = Path.GetFullPath(_config.OutputDirectory);
-        PrepareOutputDirectory(root, overwrite);
+        if (!resume) PrepareOutputDirectory(root, overwrite);
+        Directory.CreateDirectory(root);
 
         var tokenizer = TrainTokenizer(root);
         var validationPrompts = _task.ValidationPrompts(_config.ValidationPrompts);
@@ -141,18 +147,35 @@ public sealed class ArenaPipeline
             .Select(d => new Dictionary<string, object> { ["prompt"] = d.Prompt, ["completion"] = d.Completion }));
         var sw = Stopwatch.StartNew();
         string sftRun = Path.Combine(dir, "sft");
-        Train(new TrainingOptions
+        var sftOptions = new TrainingOptions
         {
             Algo = "sft", Model = init, Data = sftData, Out = sftRun,
             LearningRate = _config.SftLearningRate, BatchSize = _config.SftBatchSize, MaxSteps = _config.SftSteps,
             WarmupSteps = _config.SftWarmupSteps, Schedule = "linear", Optimizer = "adamw", Seed = seed,
             LogEvery = Math.Max(1, _config.SftSteps / 5), SaveEvery = 0, SaveTotalLimit = 1,
             EvalFraction = null, MaxGradNorm = 1.0, WeightDecay = 0,
-        }, tokenizer, null, cancel);
-        DeleteCheckpoints(sftRun);
+        };
+        string sftKey = string.Join('\n', sftOptions.ToJson(), "init " + ModelDirectoryHash.Compute(init), "data " + FileHash(sftData));
+        string sftKeyFile = Path.Combine(sftRun, "arena_key.txt");
         string refDir = Path.Combine(sftRun, "final");
+        string sftSecondsFile = Path.Combine(sftRun, "arena_seconds.txt");
+        double sftSeconds;
+        if (_resume && File.Exists(sftKeyFile) && File.ReadAllText(sftKeyFile) == sftKey && Directory.Exists(refDir) && File.Exists(sftSecondsFile))
+        {
+            sftSeconds = double.Parse(File.ReadAllText(sftSecondsFile), CultureInfo.InvariantCulture);
+            Log($"[seed {seed}] sft: reusing {refDir}");
+        }
+        else
+        {
+            if (Directory.Exists(sftRun)) Directory.Delete(sftRun, recursive: true);
+            Train(sftOptions, tokenizer, null, cancel);
+            DeleteCheckpoints(sftRun);
+            sftSeconds = sw.Elapsed.TotalSeconds;
+            AtomicFile.WriteAllText(sftSecondsFile, sftSeconds.ToString("R", CultureInfo.InvariantCulture));
+            AtomicFile.WriteAllText(sftKeyFile, sftKey); // last: the marker of a finished SFT run
+        }
         using var reference = ModelFamilies.LoadPolicy(refDir);
-        double sftSeconds = sw.Elapsed.TotalSeconds;
+        string referenceHash = ModelDirectoryHash.Compute(refDir);
 
         // Samples of μ = π_ref on training prompts, with simulated feedback.
         sw.Restart();
@@ -179,15 +202,18 @@ public sealed class ArenaPipeline
         foreach (var spec in _config.Algorithms)
         {
             cancel.ThrowIfCancellationRequested();
-            run.Arms.Add(RunArm(run, spec, refDir, feedback, tokenizer, validation, test, seeds, cancel));
+            run.Arms.Add(RunArm(run, spec, refDir, referenceHash, feedback, tokenizer, validation, test, seeds, cancel));
         }
         return run;
     }
 
     private readonly record struct EvaluationSeeds(ulong Validation, ulong Test);
 
-    /// <summary>Trains one arm at every learning rate of its grid and evaluates every checkpoint; a diverging run is recorded, not thrown.</summary>
-    private ArmRun RunArm(SeedRun seedRun, AlgorithmSpec spec, string refDir, FeedbackFiles feedback, Tokenizer tokenizer,
+    /// <summary>
+    /// Trains one arm at every learning rate of its grid and evaluates every checkpoint; a run that diverges or cannot
+    /// start is recorded, not thrown. With <c>resume</c>, a run whose <see cref="RunRecord"/> matches is not trained again.
+    /// </summary>
+    private ArmRun RunArm(SeedRun seedRun, AlgorithmSpec spec, string refDir, string referenceHash, FeedbackFiles feedback, Tokenizer tokenizer,
         PolicyEvaluator validation, PolicyEvaluator test, EvaluationSeeds seeds, CancellationToken cancel)
     {
         var arm = new ArmRun { Spec = spec };
@@ -208,44 +234,80 @@ public sealed class ArenaPipeline
                 SaveEvery = _config.CheckpointEvery, SaveTotalLimit = 0,
                 EvalFraction = null, MaxGradNorm = 1.0, WeightDecay = 0, NormalizeRewards = true, UpReward = 1.0, DownReward = 0.0,
             };
-            var sw = Stopwatch.StartNew();
-            long completed = 0;
-            try
+            string key = string.Join('\n', options.ToJson(), "reference " + referenceHash, "feedback " + feedback.Hash,
+                string.Create(CultureInfo.InvariantCulture, $"validation {validation.Prompts.Count} seed {seeds.Validation}; test {test.Prompts.Count} seed {seeds.Test}; generation batch {_config.GenerationBatchSize}"));
+            var record = _resume ? RunRecord.LoadIfCurrent(runDir, key) : null;
+            if (record is null)
             {
-                Train(options, tokenizer, step => completed = step, cancel);
+                if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true); // a run interrupted before its record: start it again
+                record = TrainAndEvaluate(seedRun, spec, lr, options, key, tokenizer, validation, test, seeds, cancel);
             }
-            catch (TrainingException e) when (e.Data.Contains(TrainingStartedKey))
+            else
             {
-                var divergence = new DivergenceRecord { Seed = seedRun.Seed, LearningRate = lr, Step = (int)completed + 1, Message = e.Message };
-                arm.Divergences.Add(divergence);
-                Log(string.Create(CultureInfo.InvariantCulture, $"[seed {seedRun.Seed}] {spec.Name} (LR {lr:G3}) DIVERGED at step {divergence.Step}: {e.Message} — the experiment goes on"));
+                Log(string.Create(CultureInfo.InvariantCulture, $"[seed {seedRun.Seed}] {spec.Name} LR {lr:G3}: reusing {Path.Combine(runDir, RunRecord.FileName)}"));
             }
-            arm.TrainSeconds[lr] = sw.Elapsed.TotalSeconds;
-            var run = new RunDirectory(runDir);
-            arm.Losses[lr] = ReadLosses(run.MetricsFile);
 
-            string summary = "";
-            foreach (var (step, checkpoint) in run.Checkpoints())
+            arm.TrainSeconds[lr] = record.TrainSeconds;
+            arm.Losses[lr] = record.Losses;
+            arm.Failures.AddRange(record.Failures);
+            string source = Path.Combine(runDir, RunRecord.FileName);
+            foreach (var c in record.Checkpoints)
             {
-                using var policy = ModelFamilies.LoadPolicy(Path.Combine(checkpoint, "policy"));
-                var v = validation.Evaluate(policy, seeds.Validation, greedy: false, logRatios: false);
-                var t = test.Evaluate(policy, seeds.Test, greedy: true);
-                if (!t.LogRatios.All(double.IsFinite))
-                {
-                    var divergence = new DivergenceRecord { Seed = seedRun.Seed, LearningRate = lr, Step = (int)step, Message = "a log-ratio of the policy's test samples to π_ref is not finite" };
-                    arm.Divergences.Add(divergence);
-                    Log(string.Create(CultureInfo.InvariantCulture, $"[seed {seedRun.Seed}] {spec.Name} (LR {lr:G3}) step {step}: not finite on the test prompts; left out of selection"));
-                    continue;
-                }
+                var v = c.Validation.ToEvaluation(validation.Prompts, source);
                 double win = ArenaStatistics.WinRate(v.SampleRewards, seedRun.SftValidation.SampleRewards).Rate;
-                arm.Candidates[new CandidateKey(lr, (int)step)] = new CandidateEvaluation(v, win, t);
-                summary += string.Create(CultureInfo.InvariantCulture, $" {step}:{100 * win:F1}%");
+                arm.Candidates[new CandidateKey(lr, c.Step)] = new CandidateEvaluation(v, win, c.Test.ToEvaluation(test.Prompts, source));
             }
-            if (!_config.KeepCheckpoints) DeleteCheckpoints(runDir);
+            string summary = string.Concat(arm.Candidates.Where(kv => kv.Key.LearningRate == lr).Select(kv => string.Create(CultureInfo.InvariantCulture, $" {kv.Key.Step}:{100 * kv.Value.ValidationWinRate:F1}%")));
             Log(string.Create(CultureInfo.InvariantCulture,
-                $"[seed {seedRun.Seed}] {spec.Name} LR {lr:G3}: {completed} steps in {arm.TrainSeconds[lr]:F0} s; validation win rate vs sft by step:{summary} ({sw.Elapsed.TotalSeconds:F0} s with evaluation)"));
+                $"[seed {seedRun.Seed}] {spec.Name} LR {lr:G3}: {record.CompletedSteps} steps in {record.TrainSeconds:F0} s; validation win rate vs sft by step:{summary}"));
         }
         return arm;
+    }
+
+    /// <summary>One run of an arm: trains (a failure is recorded), evaluates every checkpoint, writes and returns its <see cref="RunRecord"/>.</summary>
+    private RunRecord TrainAndEvaluate(SeedRun seedRun, AlgorithmSpec spec, double lr, TrainingOptions options, string key, Tokenizer tokenizer,
+        PolicyEvaluator validation, PolicyEvaluator test, EvaluationSeeds seeds, CancellationToken cancel)
+    {
+        var record = new RunRecord { Key = key };
+        var sw = Stopwatch.StartNew();
+        long completed = 0;
+        try
+        {
+            Train(options, tokenizer, step => completed = step, cancel);
+        }
+        catch (TrainingException e)
+        {
+            // A divergence (after the first step began) or a run that could not start (e.g. no thumbs-up rows for SFT
+            // on positives): recorded, and the experiment goes on.
+            bool diverged = e.Data.Contains(TrainingStartedKey);
+            var failure = new RunFailure { Seed = seedRun.Seed, LearningRate = lr, Step = diverged ? (int)completed + 1 : 0, Diverged = diverged, Message = e.Message };
+            record.Failures.Add(failure);
+            Log(string.Create(CultureInfo.InvariantCulture,
+                $"[seed {seedRun.Seed}] {spec.Name} (LR {lr:G3}) {(diverged ? $"DIVERGED at step {failure.Step}" : "COULD NOT START")}: {e.Message} — the experiment goes on"));
+        }
+        record.TrainSeconds = sw.Elapsed.TotalSeconds;
+        record.CompletedSteps = completed;
+        var run = new RunDirectory(options.Out);
+        record.Losses = ReadLosses(run.MetricsFile);
+
+        foreach (var (step, checkpoint) in run.Checkpoints())
+        {
+            cancel.ThrowIfCancellationRequested();
+            using var policy = ModelFamilies.LoadPolicy(Path.Combine(checkpoint, "policy"));
+            var v = validation.Evaluate(policy, seeds.Validation, greedy: false, logRatios: false);
+            var t = test.Evaluate(policy, seeds.Test, greedy: true);
+            if (!t.LogRatios.All(double.IsFinite))
+            {
+                record.Failures.Add(new RunFailure { Seed = seedRun.Seed, LearningRate = lr, Step = (int)step, Diverged = true, Message = "a log-ratio of the policy's test samples to π_ref is not finite" });
+                Log(string.Create(CultureInfo.InvariantCulture, $"[seed {seedRun.Seed}] {spec.Name} (LR {lr:G3}) step {step}: not finite on the test prompts; left out of selection"));
+                continue;
+            }
+            record.Checkpoints.Add(new RunRecord.Checkpoint { Step = (int)step, Validation = RunRecord.Evaluation.From(v), Test = RunRecord.Evaluation.From(t) });
+        }
+        if (!_config.KeepCheckpoints) DeleteCheckpoints(options.Out);
+        Directory.CreateDirectory(options.Out);
+        record.Save(options.Out);
+        return record;
     }
 
     /// <summary>
@@ -307,8 +369,18 @@ public sealed class ArenaPipeline
         return Tokenizer.FromFile(Path.Combine(root, "tokenizer.json"));
     }
 
-    /// <summary>The feedback files, and the ratings the trainer normalises (thumbs: 1 up, 0 down; scores: r), row by row.</summary>
-    private sealed record FeedbackFiles(string Path, string LabelledPath, int Rows, double MeanReward, double? UpFraction, double[] Ratings);
+    /// <summary>The feedback files (and a hash of their contents), and the ratings the trainer normalises (thumbs: 1 up, 0 down; scores: r), row by row.</summary>
+    private sealed record FeedbackFiles(string Path, string LabelledPath, int Rows, double MeanReward, double? UpFraction, double[] Ratings)
+    {
+        public string Hash { get; } = FileHash(Path) + (LabelledPath == Path ? "" : " " + FileHash(LabelledPath));
+    }
+
+    /// <summary>SHA-256 (hex) of a file's bytes.</summary>
+    private static string FileHash(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream));
+    }
 
     /// <summary>
     /// <see cref="ExperimentConfig.ResponsesPerPrompt"/> samples of μ = π_ref for each training prompt, written with

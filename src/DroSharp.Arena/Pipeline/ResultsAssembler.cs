@@ -41,7 +41,7 @@ internal sealed class ResultsAssembler(ExperimentConfig config, TextWriter log)
                 Value = spec.IsDroV ? spec.Value : null, KtoLabel = spec.IsKto ? spec.KtoLabel : null, LearningRate = spec.LearningRate, Group = spec.Group,
             };
             var runs = seeds.Select(s => s.Arms[i]).ToList();
-            arm.Divergences.AddRange(runs.SelectMany(r => r.Divergences));
+            arm.Failures.AddRange(runs.SelectMany(r => r.Failures));
             arm.Selection = HyperparameterSelection.Select(
                 runs.Select(r => (IReadOnlyDictionary<CandidateKey, ValidationScore>)r.Candidates.ToDictionary(
                     kv => kv.Key, kv => new ValidationScore(kv.Value.ValidationWinRate, kv.Value.Validation.MeanSampleReward))).ToList(),
@@ -49,7 +49,7 @@ internal sealed class ResultsAssembler(ExperimentConfig config, TextWriter log)
             results.Algorithms.Add(arm);
             if (arm.Selection.LearningRate is not double lr || arm.Selection.Step is not int step)
             {
-                Log($"{spec.Name}: no setting of the grid reached the end on every seed ({arm.Divergences.Count} divergence(s)); reported as diverged");
+                Log($"{spec.Name}: no setting of the grid was reached by every seed ({arm.Failures.Count} failed run(s)); reported as failed");
                 continue;
             }
             var key = new CandidateKey(lr, step);

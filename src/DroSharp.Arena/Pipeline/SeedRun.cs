@@ -23,7 +23,7 @@ internal sealed class SeedRun
     public List<OptimumEstimate> Optimum { get; } = [];
 }
 
-/// <summary>One arm on one seed: its runs (one per learning rate), every evaluated checkpoint, and the runs that diverged.</summary>
+/// <summary>One arm on one seed: its runs (one per learning rate), every evaluated checkpoint, and the runs that failed.</summary>
 internal sealed class ArmRun
 {
     public required AlgorithmSpec Spec { get; init; }
@@ -31,7 +31,7 @@ internal sealed class ArmRun
     /// <summary>Every checkpoint evaluated with finite numbers, by (learning rate, step).</summary>
     public SortedDictionary<CandidateKey, CandidateEvaluation> Candidates { get; } = [];
 
-    public List<DivergenceRecord> Divergences { get; } = [];
+    public List<RunFailure> Failures { get; } = [];
 
     /// <summary>Training seconds per learning rate.</summary>
     public Dictionary<double, double> TrainSeconds { get; } = [];

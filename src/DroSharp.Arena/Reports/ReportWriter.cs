@@ -147,7 +147,7 @@ public static class ReportWriter
         {
             md.Append("Algorithms: ").Append(string.Join("; ", described.Select(a => $"`{a.Name}` {Cell(a.Description!)}"))).Append(".\n\n");
         }
-        SelectionReport.RenderDivergences(md, results);
+        SelectionReport.RenderFailures(md, results);
         RenderHeadToHead(md, results);
         RenderSweeps(md, results);
         RenderValueAblation(md, results);

@@ -82,7 +82,7 @@ public static class ResultsJson
             if (string.IsNullOrWhiteSpace(alg.Name)) throw new FormatException($"{where}: field 'name' is missing or empty");
             if (!names.Add(alg.Name)) throw new FormatException($"{where}: algorithm '{alg.Name}' appears twice");
             if (alg.Seeds is null) throw new FormatException($"{where} ('{alg.Name}'): field 'seeds' is null");
-            if (alg.Divergences is null || alg.Divergences.Any(d => d is null)) throw new FormatException($"{where} ('{alg.Name}'): field 'divergences' is null or holds null");
+            if (alg.Failures is null || alg.Failures.Any(d => d is null)) throw new FormatException($"{where} ('{alg.Name}'): field 'failures' is null or holds null");
             if (alg.Selection is { } sel && (sel.Grid is null || sel.Grid.Any(g => g is null))) throw new FormatException($"{where} ('{alg.Name}'): selection.grid is null or holds null");
             for (int s = 0; s < alg.Seeds.Count; s++)
             {

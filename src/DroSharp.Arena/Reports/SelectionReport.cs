@@ -14,7 +14,7 @@ internal static class SelectionReport
     {
         if (a.Selection is null) return "—";
         if (a.Selection.LearningRate is double lr && a.Selection.Step is int step) return $"LR {Lr(lr)}, step {step.ToString(CultureInfo.InvariantCulture)}";
-        return "diverged (see below)";
+        return a.Failures.Any(f => f.Diverged) ? "diverged (see below)" : "failed (see below)";
     }
 
     public static void RenderSelection(StringBuilder md, ArenaResults results)
@@ -41,7 +41,7 @@ internal static class SelectionReport
             }
             else
             {
-                md.Append("no setting was reached by every seed: diverged.\n\n");
+                md.Append("no setting was reached by every seed (see the runs that diverged or could not start).\n\n");
             }
             if (steps.Count == 0) continue;
             md.Append("| LR \\ step | ").Append(string.Join(" | ", steps.Select(s => s.ToString(CultureInfo.InvariantCulture)))).Append(" |\n");
@@ -65,18 +65,18 @@ internal static class SelectionReport
         }
     }
 
-    public static void RenderDivergences(StringBuilder md, ArenaResults results)
+    public static void RenderFailures(StringBuilder md, ArenaResults results)
     {
-        var diverged = results.Algorithms.Where(a => a.Divergences.Count > 0).ToList();
-        if (diverged.Count == 0) return;
-        md.Append("## Runs that diverged\n\n");
-        md.Append("A run whose loss or gradient stopped being finite is stopped and recorded here; the experiment went on. Its checkpoints before that step remain candidates. ")
-          .Append("An algorithm marked \"diverged\" in the table above had no setting that every seed reached.\n\n");
+        var failed = results.Algorithms.Where(a => a.Failures.Count > 0).ToList();
+        if (failed.Count == 0) return;
+        md.Append("## Runs that diverged or could not start\n\n");
+        md.Append("A run whose loss or gradient stopped being finite was stopped and is listed here with its seed, learning rate and step (0: the run could not start); the experiment went on. ")
+          .Append("The checkpoints a diverged run saved before that step remain candidates. An algorithm marked \"diverged\" or \"failed\" in the table above had no setting that every seed reached.\n\n");
         md.Append("| algorithm | seed | LR | step | what happened |\n|---|---:|---:|---:|---|\n");
-        foreach (var a in diverged)
-            foreach (var d in a.Divergences.OrderBy(d => d.Seed).ThenBy(d => d.LearningRate))
+        foreach (var a in failed)
+            foreach (var d in a.Failures.OrderBy(d => d.Seed).ThenBy(d => d.LearningRate).ThenBy(d => d.Step))
                 md.Append("| ").Append(Cell(a.Name)).Append(" | ").Append(d.Seed.ToString(CultureInfo.InvariantCulture)).Append(" | ").Append(Lr(d.LearningRate))
-                  .Append(" | ").Append(d.Step.ToString(CultureInfo.InvariantCulture)).Append(" | ").Append(Cell(Shorten(d.Message))).Append(" |\n");
+                  .Append(" | ").Append(d.Step.ToString(CultureInfo.InvariantCulture)).Append(" | ").Append(d.Diverged ? "diverged: " : "could not start: ").Append(Cell(Shorten(d.Message))).Append(" |\n");
         md.Append('\n');
     }
 

@@ -32,6 +32,7 @@ public static class ExperimentCommand
         var output = Add(cmd, new Option<string?>("--out") { Description = "Output directory (must be empty or absent unless --overwrite)." });
         var render = Add(cmd, new Option<string?>("--render") { Description = "Only rewrite report.md and the plots of this experiment directory from its results.json." });
         var overwrite = Add(cmd, new Option<bool>("--overwrite") { Description = "Replace what an earlier experiment wrote in --out." });
+        var resume = Add(cmd, new Option<bool>("--resume") { Description = "Continue an experiment in --out: reuse every SFT run and every trained and evaluated run whose settings match (also to add seeds or algorithms)." });
         var tauSweep = Add(cmd, new Option<string?>("--tau-sweep") { Description = "Also train DRO-V at each of these τ, e.g. 0.1,1,5." });
         var betaSweep = Add(cmd, new Option<string?>("--beta-sweep") { Description = "Also train the paper's KTO at each of these β, e.g. 0.1,1,5." });
         var valueAblation = Add(cmd, new Option<bool>("--value-ablation") { Description = "Also train DRO-V with --value single and shared (the paper's parameter-sharing ablation)." });
@@ -118,13 +119,14 @@ public static class ExperimentCommand
             {
                 throw new UserErrorException(e.Message);
             }
-            return Run(config, overwrite: parse.GetValue(overwrite));
+            if (parse.GetValue(overwrite) && parse.GetValue(resume)) throw new UserErrorException("give --overwrite or --resume, not both");
+            return Run(config, overwrite: parse.GetValue(overwrite), resume: parse.GetValue(resume));
         });
         return cmd;
     }
 
     /// <summary>Runs the pipeline with progress on stdout and Ctrl+C stopping it; prints the tables of the report.</summary>
-    internal static int Run(ExperimentConfig config, bool overwrite)
+    internal static int Run(ExperimentConfig config, bool overwrite, bool resume = false)
     {
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); Console.Error.WriteLine("\ndro: stopping after the current training step…"); };
@@ -132,14 +134,14 @@ public static class ExperimentCommand
         try
         {
             var pipeline = new ArenaPipeline(config, Console.Out);
-            var results = pipeline.Run(overwrite, cts.Token);
+            var results = pipeline.Run(overwrite, cts.Token, resume);
             Console.WriteLine();
             Console.Write(ResultsTable.Render(results));
             return 0;
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("dro: experiment interrupted; the runs finished so far are in " + config.OutputDirectory);
+            Console.Error.WriteLine("dro: experiment interrupted; the runs finished so far are in " + config.OutputDirectory + " (continue with the same command and --resume)");
             return 130;
         }
         catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)

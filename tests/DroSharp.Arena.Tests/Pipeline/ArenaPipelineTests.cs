@@ -44,7 +44,7 @@ public sealed class ArenaPipelineTests : IDisposable
         });
         foreach (var arm in results.Algorithms.Skip(1))
         {
-            Assert.Empty(arm.Divergences);
+            Assert.Empty(arm.Failures);
             var selection = arm.Selection!;
             Assert.Equal([(1e-4, 2), (1e-4, 4), (1e-3, 2), (1e-3, 4)], selection.Grid.Select(g => (g.LearningRate, g.Step)));
             Assert.All(selection.Grid, g => { Assert.True(g.Eligible); Assert.Equal(2, g.Seeds); });
@@ -150,9 +150,9 @@ public sealed class ArenaPipelineTests : IDisposable
         var diverged = results.Algorithms.Single(a => a.Name == "dro-v:lr=1e+30");
         Assert.Empty(diverged.Seeds);
         Assert.Null(diverged.Selection!.LearningRate);
-        Assert.NotEmpty(diverged.Divergences);
-        Assert.All(diverged.Divergences, d => { Assert.Equal(7UL, d.Seed); Assert.Equal(1e30, d.LearningRate); Assert.InRange(d.Step, 1, 6); });
-        Assert.Contains(diverged.Divergences, d => d.Message.Contains("step", StringComparison.Ordinal));
+        Assert.NotEmpty(diverged.Failures);
+        Assert.All(diverged.Failures, d => { Assert.Equal(7UL, d.Seed); Assert.Equal(1e30, d.LearningRate); Assert.InRange(d.Step, 1, 6); Assert.True(d.Diverged); });
+        Assert.Contains(diverged.Failures, d => d.Message.Contains("step", StringComparison.Ordinal));
         Assert.Contains("DIVERGED", log.ToString());
 
         // The other arms ran to the end and were evaluated as usual, after the diverging one.
@@ -160,16 +160,54 @@ public sealed class ArenaPipelineTests : IDisposable
         {
             var arm = results.Algorithms.Single(a => a.Name == name);
             Assert.Single(arm.Seeds);
-            Assert.Empty(arm.Divergences);
+            Assert.Empty(arm.Failures);
             Assert.Equal(6, arm.Selection!.Grid.Max(g => g.Step));
         }
         Assert.Equal([("dro-v", "kto-paper")], results.HeadToHead.Select(h => (h.A, h.B)));
         string md = File.ReadAllText(Path.Combine(dir, "report.md"));
-        Assert.Contains("## Runs that diverged", md);
+        Assert.Contains("## Runs that diverged or could not start", md);
         Assert.Contains("| dro-v:lr=1e+30 | diverged (see below) |", md);
         Assert.Contains("| dro-v:lr=1e+30 | 7 | 1e+30 |", md);
         Assert.Contains("diverged", ResultsTable.Render(results));
         Assert.Equal(ResultsJson.Serialize(results), ResultsJson.Serialize(ResultsJson.Read(Path.Combine(dir, "results.json"))));
+    }
+
+    [Fact]
+    public void ARunThatCannotStart_IsReportedAndTheExperimentGoesOn()
+    {
+        string dir = NewDir();
+        // Thumbs up with probability σ((r − 100)/0.1): never. SFT on positives has no rows to train on.
+        var config = TinyExperiment.Config(dir, "sft-pos,dro-v") with { FeedbackCenter = 100 };
+        var results = new ArenaPipeline(config, TextWriter.Null).Run();
+        var failed = results.Algorithms.Single(a => a.Name == "sft-pos");
+        var failure = Assert.Single(failed.Failures);
+        Assert.False(failure.Diverged);
+        Assert.Equal(0, failure.Step);
+        Assert.Contains("positive", failure.Message);
+        Assert.Empty(failed.Seeds);
+        Assert.Single(results.Algorithms.Single(a => a.Name == "dro-v").Seeds);
+        Assert.Contains("| sft-pos | failed (see below) |", File.ReadAllText(Path.Combine(dir, "report.md")));
+    }
+
+    [Fact]
+    public void Resume_ReusesFinishedRuns_TrainsTheRest_AndGivesTheNumbersOfAFreshRun()
+    {
+        string dir = NewDir(), fresh = NewDir();
+        new ArenaPipeline(TinyExperiment.Config(dir, "dro-v,kto-paper"), TextWriter.Null).Run();
+        File.Delete(Path.Combine(dir, "seed-7", "runs", "kto-paper", "lr-1e-4", "evaluations.json")); // interrupted before its record
+
+        // Resume with one more algorithm and one more seed.
+        var log = new StringWriter();
+        var resumed = new ArenaPipeline(TinyExperiment.Config(dir, "dro-v,kto-paper,sft-pos", 7, 8), log).Run(resume: true);
+        string text = log.ToString();
+        Assert.Contains("[seed 7] sft: reusing", text);
+        Assert.Contains("[seed 7] dro-v LR 0.0001: reusing", text);
+        Assert.DoesNotContain("[seed 7] kto-paper LR 0.0001: reusing", text);
+        Assert.DoesNotContain("[seed 8] sft: reusing", text);
+
+        var expected = new ArenaPipeline(TinyExperiment.Config(fresh, "dro-v,kto-paper,sft-pos", 7, 8), TextWriter.Null).Run();
+        Assert.Equal(WithoutTimings(expected).Replace(fresh, "DIR"), WithoutTimings(resumed).Replace(dir, "DIR"));
+        Assert.Throws<ArgumentException>(() => new ArenaPipeline(TinyExperiment.Config(dir), TextWriter.Null).Run(overwrite: true, resume: true));
     }
 
     [Fact]

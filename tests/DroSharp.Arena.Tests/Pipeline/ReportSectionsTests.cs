@@ -127,13 +127,13 @@ public sealed class ReportSectionsTests
                 new GridPoint { LearningRate = 1e-3, Step = 100, ValidationWinRate = 0.7, ValidationWinRateStd = 0.0, Seeds = 1, Eligible = false },
             },
         };
-        results.Algorithms[1].Divergences.Add(new DivergenceRecord { Seed = 2, LearningRate = 1e-3, Step = 140, Message = "the loss became NaN at step 140" });
+        results.Algorithms[1].Failures.Add(new RunFailure { Seed = 2, LearningRate = 1e-3, Step = 140, Diverged = true, Message = "the loss became NaN at step 140" });
         string md = ReportWriter.RenderMarkdown(results, []);
         Assert.Contains("| dro-v | LR 1e-4, step 200 | 3 |", md);
         Assert.Contains("**dro-v**: chosen LR 1e-4, step 200 (validation win rate 65.0% ± 2.0 over 3 seeds).", md);
         Assert.Contains("| 1e-4 | 60.0% ± 1.0 | **65.0% ± 2.0** |", md);
         Assert.Contains("| 1e-3 | 70.0% (only 1 seed) | — |", md);
-        Assert.Contains("| dro-v | 2 | 1e-3 | 140 | the loss became NaN at step 140 |", md);
+        Assert.Contains("| dro-v | 2 | 1e-3 | 140 | diverged: the loss became NaN at step 140 |", md);
     }
 
     [Fact]
