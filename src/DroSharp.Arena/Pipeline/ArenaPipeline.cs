@@ -244,7 +244,7 @@ public sealed class ArenaPipeline
             }
             else
             {
-                Log(string.Create(CultureInfo.InvariantCulture, $"[seed {seedRun.Seed}] {spec.Name} LR {lr:G3}: reusing {Path.Combine(runDir, RunRecord.FileName)}"));
+                Log(string.Create(CultureInfo.InvariantCulture, $"[seed {seedRun.Seed}] {spec.Name} LR {SelectionReport.Lr(lr)}: reusing {Path.Combine(runDir, RunRecord.FileName)}"));
             }
 
             arm.TrainSeconds[lr] = record.TrainSeconds;
@@ -259,7 +259,7 @@ public sealed class ArenaPipeline
             }
             string summary = string.Concat(arm.Candidates.Where(kv => kv.Key.LearningRate == lr).Select(kv => string.Create(CultureInfo.InvariantCulture, $" {kv.Key.Step}:{100 * kv.Value.ValidationWinRate:F1}%")));
             Log(string.Create(CultureInfo.InvariantCulture,
-                $"[seed {seedRun.Seed}] {spec.Name} LR {lr:G3}: {record.CompletedSteps} steps in {record.TrainSeconds:F0} s; validation win rate vs sft by step:{summary}"));
+                $"[seed {seedRun.Seed}] {spec.Name} LR {SelectionReport.Lr(lr)}: {record.CompletedSteps} steps in {record.TrainSeconds:F0} s; validation win rate vs sft by step:{summary}"));
         }
         return arm;
     }
@@ -283,7 +283,7 @@ public sealed class ArenaPipeline
             var failure = new RunFailure { Seed = seedRun.Seed, LearningRate = lr, Step = diverged ? (int)completed + 1 : 0, Diverged = diverged, Message = e.Message };
             record.Failures.Add(failure);
             Log(string.Create(CultureInfo.InvariantCulture,
-                $"[seed {seedRun.Seed}] {spec.Name} (LR {lr:G3}) {(diverged ? $"DIVERGED at step {failure.Step}" : "COULD NOT START")}: {e.Message} — the experiment goes on"));
+                $"[seed {seedRun.Seed}] {spec.Name} (LR {SelectionReport.Lr(lr)}) {(diverged ? $"DIVERGED at step {failure.Step}" : "COULD NOT START")}: {e.Message} — the experiment goes on"));
         }
         record.TrainSeconds = sw.Elapsed.TotalSeconds;
         record.CompletedSteps = completed;
@@ -299,7 +299,7 @@ public sealed class ArenaPipeline
             if (!t.LogRatios.All(double.IsFinite))
             {
                 record.Failures.Add(new RunFailure { Seed = seedRun.Seed, LearningRate = lr, Step = (int)step, Diverged = true, Message = "a log-ratio of the policy's test samples to π_ref is not finite" });
-                Log(string.Create(CultureInfo.InvariantCulture, $"[seed {seedRun.Seed}] {spec.Name} (LR {lr:G3}) step {step}: not finite on the test prompts; left out of selection"));
+                Log(string.Create(CultureInfo.InvariantCulture, $"[seed {seedRun.Seed}] {spec.Name} (LR {SelectionReport.Lr(lr)}) step {step}: not finite on the test prompts; left out of selection"));
                 continue;
             }
             record.Checkpoints.Add(new RunRecord.Checkpoint { Step = (int)step, Validation = RunRecord.Evaluation.From(v), Test = RunRecord.Evaluation.From(t) });

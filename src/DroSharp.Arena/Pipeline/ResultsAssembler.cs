@@ -67,7 +67,7 @@ internal sealed class ResultsAssembler(ExperimentConfig config, TextWriter log)
             }
             chosen[spec.Name] = evaluations;
             Log(string.Create(CultureInfo.InvariantCulture,
-                $"{spec.Name}: chosen on validation LR {lr:G3}, step {step} (validation win rate vs sft {100 * validationScore[spec.Name]:F1}%); " +
+                $"{spec.Name}: chosen on validation LR {SelectionReport.Lr(lr)}, step {step} (validation win rate vs sft {100 * validationScore[spec.Name]:F1}%); " +
                 $"test win rate vs sft {100 * arm.Seeds.Average(x => x.Final.WinRateVsSft!.Value):F1}% (mean over seeds)"));
         }
 

@@ -7,7 +7,7 @@ namespace DroSharp.Arena.Reports;
 /// The report sections about how the reported numbers were chosen and what they are measured against: each
 /// algorithm's selection grid on validation prompts, the runs that diverged, and the KL-regularised optimum π*.
 /// </summary>
-internal static class SelectionReport
+public static class SelectionReport
 {
     /// <summary>"LR 1e-4, step 200" for an arm with a selection; "diverged" when none was possible; "—" for the baseline.</summary>
     public static string ChosenCell(AlgorithmResult a)
@@ -135,7 +135,8 @@ internal static class SelectionReport
         return values.Count == 1 ? Percent(ms.Mean) : $"{Percent(ms.Mean)} ± {Points(ms.Std)}";
     }
 
-    internal static string Lr(double lr) => lr.ToString("0.###e+0", CultureInfo.InvariantCulture);
+    /// <summary>A learning rate as the report writes it: 1e-4, 3e-5, 1e+30.</summary>
+    public static string Lr(double lr) => lr.ToString("0.###e+0", CultureInfo.InvariantCulture);
 
     private static string Percent(double v) => (100 * v).ToString("0.0", CultureInfo.InvariantCulture) + "%";
 

@@ -104,7 +104,7 @@ public sealed class ArenaPipelineTests : IDisposable
         Assert.Contains("| LR \\ step | 2 | 4 |", md);
         Assert.Contains("| τ=0.5 | dro-v:tau=0.5 |", md);
         Assert.DoesNotContain("## Runs that diverged", md);
-        Assert.Contains("[seed 8] dro-v LR 0.001", log.ToString());
+        Assert.Contains("[seed 8] dro-v LR 1e-3", log.ToString());
     }
 
     [Fact]
@@ -201,8 +201,8 @@ public sealed class ArenaPipelineTests : IDisposable
         var resumed = new ArenaPipeline(TinyExperiment.Config(dir, "dro-v,kto-paper,sft-pos", 7, 8), log).Run(resume: true);
         string text = log.ToString();
         Assert.Contains("[seed 7] sft: reusing", text);
-        Assert.Contains("[seed 7] dro-v LR 0.0001: reusing", text);
-        Assert.DoesNotContain("[seed 7] kto-paper LR 0.0001: reusing", text);
+        Assert.Contains("[seed 7] dro-v LR 1e-4: reusing", text);
+        Assert.DoesNotContain("[seed 7] kto-paper LR 1e-4: reusing", text);
         Assert.DoesNotContain("[seed 8] sft: reusing", text);
 
         var expected = new ArenaPipeline(TinyExperiment.Config(fresh, "dro-v,kto-paper,sft-pos", 7, 8), TextWriter.Null).Run();
