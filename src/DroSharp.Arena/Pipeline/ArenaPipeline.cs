@@ -180,8 +180,10 @@ public sealed class ArenaPipeline
         // Samples of μ = π_ref on training prompts, with simulated feedback.
         sw.Restart();
         var feedback = CollectFeedback(dir, seed, reference, tokenizer);
-        Log($"[seed {seed}] feedback: {feedback.Rows} responses of μ, mean true reward {Number(feedback.MeanReward)}" +
-            (feedback.UpFraction is double up ? $", {100 * up:F1}% thumbs up" : "") + $" ({sw.Elapsed.TotalSeconds:F0} s)");
+        string feedbackSummary = $"{feedback.Rows} responses of μ, mean true reward {Number(feedback.MeanReward)}" +
+            (feedback.UpFraction is double up ? string.Create(CultureInfo.InvariantCulture, $", {100 * up:F1}% {(_config.Feedback == FeedbackMode.Thumbs ? "thumbs up" : "above c")}") : "");
+        Log($"[seed {seed}] feedback: {feedbackSummary} ({sw.Elapsed.TotalSeconds:F0} s)");
+        settings["feedback per seed"] = (settings.TryGetValue("feedback per seed", out string? before) ? before + "; " : "") + $"seed {seed}: {feedbackSummary}";
 
         // π_ref on the validation and test prompts.
         int maxNew = _task.MaxCompletionTokens + 1;

@@ -181,13 +181,15 @@ public sealed record ExperimentConfig
             ["task"] = Task,
             ["seeds"] = string.Join(", ", Seeds),
             ["model"] = I($"{Model}, {(Model.IsDecoderOnly ? "RMSNorm, RoPE, SiLU-gated MLP, untied head" : "gated-GELU, untied head, dropout 0")}, vocab {vocabSize} (word-level tokenizer trained on the task{(Model.IsDecoderOnly ? "; BOS before every prompt, EOS after every completion" : "; </s> after every text")})"),
-            ["sft"] = I($"{SftExamples} demonstrations, {SftSteps} steps × batch {SftBatchSize}, AdamW, LR {SftLearningRate} ({SftWarmupSteps} warmup steps, then linear decay)"),
+            ["sft"] = I($"{SftExamples} demonstrations, {SftSteps} steps × batch {SftBatchSize}, AdamW, LR {Reports.SelectionReport.Lr(SftLearningRate)} ({SftWarmupSteps} warmup steps, then linear decay)"),
             ["feedback data"] = I($"{FeedbackPrompts} training prompts × {ResponsesPerPrompt} response(s) sampled from π_ref at temperature 1"),
             ["feedback"] = Feedback == FeedbackMode.Thumbs
                 ? I($"thumbs up with probability σ((r − c)/s), c = {threshold.Center}, s = {threshold.Scale}")
                 : "the true reward r (scalar score)",
             ["alignment"] = I($"{Steps} steps × batch {BatchSize}, {Optimizer}, the same LR for the policy and the value network, {WarmupSteps} warmup steps then {Schedule}; gradient clipping 1.0; rewards z-normalised by the trainer"),
-            ["learning rates"] = LearningRates is null ? I($"{LearningRate} (unless an algorithm's name gives its own :lr)") : I($"grid {string.Join(", ", LearningRates)} for every algorithm without its own :lr"),
+            ["learning rates"] = LearningRates is null
+                ? $"{Reports.SelectionReport.Lr(LearningRate)} (unless an algorithm's name gives its own :lr)"
+                : $"grid {string.Join(", ", LearningRates.Select(Reports.SelectionReport.Lr))} for every algorithm without its own :lr",
             ["selection"] = CheckpointEvery > 0
                 ? I($"per algorithm, the learning rate and the checkpoint (every {CheckpointEvery} steps) with the highest mean over seeds of the win rate against SFT on the {ValidationPrompts} validation prompts; τ and β likewise; reported on the {TestPrompts} test prompts")
                 : I($"per algorithm, the learning rate with the highest mean over seeds of the win rate against SFT on the {ValidationPrompts} validation prompts, at the final step; reported on the {TestPrompts} test prompts"),
