@@ -82,7 +82,9 @@ def chosen(a):
     exponent = int(math.floor(math.log10(lr)))
     mantissa = lr / 10 ** exponent
     text = f"{mantissa:g}e{exponent}"
-    return f"{text}, {sel['step']}"
+    rates = sorted({g["learning_rate"] for g in sel["grid"]})
+    edge = sel["step"] == max(g["step"] for g in sel["grid"]) or (len(rates) > 1 and lr in (rates[0], rates[-1]))
+    return f"{text}, {sel['step']}" + (" †" if edge else "")
 
 
 def row(cells):

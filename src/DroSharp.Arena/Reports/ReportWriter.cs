@@ -136,6 +136,7 @@ public static class ReportWriter
         }
         if (results.Algorithms.Count == 0) md.Append("| (no algorithms) | — | 0 | — | — | — | — |\n");
         md.Append('\n');
+        if (MainAlgorithms(results).Any(a => a.Selection is not null && SelectionReport.OnEdge(a.Selection))) md.Append(SelectionReport.EdgeNote).Append("\n\n");
         if (results.References.Count > 0)
         {
             md.Append("Reference levels of the true reward: ")

@@ -9,12 +9,28 @@ namespace DroSharp.Arena.Reports;
 /// </summary>
 public static class SelectionReport
 {
-    /// <summary>"LR 1e-4, step 200" for an arm with a selection; "diverged" when none was possible; "—" for the baseline.</summary>
+    /// <summary>Marks a choice on the edge of its grid: the last step, or the smallest or largest of several learning rates.</summary>
+    public const string EdgeMark = "†";
+
+    /// <summary>What <see cref="EdgeMark"/> means, for captions.</summary>
+    public const string EdgeNote = "† the choice lies on the edge of the grid (the last step, or the smallest or largest learning rate): the best setting may lie outside it.";
+
+    /// <summary>"LR 1e-4, step 200" for an arm with a selection (with <see cref="EdgeMark"/> on the grid's edge); "diverged" or "failed" when none was possible; "—" for the baseline.</summary>
     public static string ChosenCell(AlgorithmResult a)
     {
         if (a.Selection is null) return "—";
-        if (a.Selection.LearningRate is double lr && a.Selection.Step is int step) return $"LR {Lr(lr)}, step {step.ToString(CultureInfo.InvariantCulture)}";
+        if (a.Selection.LearningRate is double lr && a.Selection.Step is int step)
+            return $"LR {Lr(lr)}, step {step.ToString(CultureInfo.InvariantCulture)}" + (OnEdge(a.Selection) ? " " + EdgeMark : "");
         return a.Failures.Any(f => f.Diverged) ? "diverged (see below)" : "failed (see below)";
+    }
+
+    /// <summary>True when the chosen step is the grid's last, or the chosen learning rate the smallest or largest of two or more.</summary>
+    public static bool OnEdge(SelectionResult selection)
+    {
+        ArgumentNullException.ThrowIfNull(selection);
+        if (selection.LearningRate is not double lr || selection.Step is not int step || selection.Grid.Count == 0) return false;
+        var rates = selection.Grid.Select(g => g.LearningRate).Distinct().ToList();
+        return step == selection.Grid.Max(g => g.Step) || (rates.Count > 1 && (lr == rates.Min() || lr == rates.Max()));
     }
 
     public static void RenderSelection(StringBuilder md, ArenaResults results)

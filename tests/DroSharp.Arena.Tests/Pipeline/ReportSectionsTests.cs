@@ -129,7 +129,11 @@ public sealed class ReportSectionsTests
         };
         results.Algorithms[1].Failures.Add(new RunFailure { Seed = 2, LearningRate = 1e-3, Step = 140, Diverged = true, Message = "the loss became NaN at step 140" });
         string md = ReportWriter.RenderMarkdown(results, []);
-        Assert.Contains("| dro-v | LR 1e-4, step 200 | 3 |", md);
+        Assert.Contains("| dro-v | LR 1e-4, step 200 † | 3 |", md); // the last step of the grid, and its smaller learning rate
+        Assert.Contains(SelectionReport.EdgeNote, md);
+        results.Algorithms[1].Selection!.Grid.Add(new GridPoint { LearningRate = 1e-4, Step = 300, ValidationWinRate = 0.6, Seeds = 3, Eligible = true });
+        results.Algorithms[1].Selection!.Grid.Add(new GridPoint { LearningRate = 3e-5, Step = 300, ValidationWinRate = 0.6, Seeds = 3, Eligible = true });
+        Assert.False(SelectionReport.OnEdge(results.Algorithms[1].Selection!)); // now inside: steps 100–300, rates 3e-5–1e-3
         Assert.Contains("**dro-v**: chosen LR 1e-4, step 200 (validation win rate 65.0% ± 2.0 over 3 seeds).", md);
         Assert.Contains("| 1e-4 | 60.0% ± 1.0 | **65.0% ± 2.0** |", md);
         Assert.Contains("| 1e-3 | 70.0% (only 1 seed) | — |", md);
