@@ -1,3 +1,4 @@
+using DroSharp.Arena.Reports;
 using System.Globalization;
 
 namespace DroSharp.Arena.Pipeline;
@@ -142,7 +143,7 @@ public sealed record AlgorithmSpec
 
     /// <summary>A short description for reports, e.g. "DRO-V, τ = 1, value per-example".</summary>
     public string Describe() => LearningRate is double lr
-        ? DescribeObjective() + string.Create(CultureInfo.InvariantCulture, $", LR {lr:G3}")
+        ? DescribeObjective() + string.Create(CultureInfo.InvariantCulture, $", LR {SelectionReport.Lr(lr)}")
         : DescribeObjective();
 
     private string DescribeObjective() => Objective switch

@@ -19,13 +19,19 @@ namespace DroSharp.Arena.Pipeline;
 /// Runs an arena experiment end to end through the library APIs (no shelling out), then writes the report:
 ///
 ///   DIR/tokenizer.json                          word-level, trained on the task's corpus (every seed shares it)
-///   DIR/seed-S/init/                            a fresh T5 (HF directory)
+///   DIR/seed-S/init/                            a fresh model (HF directory; T5 or Llama)
 ///   DIR/seed-S/sft_data.jsonl, sft/             SFT on demonstrations; sft/final is π_ref (= μ)
 ///   DIR/seed-S/feedback.jsonl                   samples of μ with simulated feedback (and their true reward)
-///   DIR/seed-S/runs/NAME/                       one trainer run per algorithm (run.json, metrics.jsonl, final/, eval.jsonl)
-///   DIR/seed-S/eval_sft.jsonl                   π_ref's evaluation
+///   DIR/seed-S/runs/NAME/lr-X/                  one trainer run per algorithm and learning rate (run.json, metrics.jsonl, final/)
+///   DIR/seed-S/runs/NAME/eval.jsonl             the test evaluation at the selected learning rate and step
+///   DIR/seed-S/runs/NAME/eval_validation.jsonl  the validation evaluation there
+///   DIR/seed-S/eval_sft.jsonl                   π_ref's test evaluation
 ///   DIR/results.json, DIR/report.md, DIR/*.svg  the report
 ///
+/// Every checkpoint of every run is evaluated on the validation and the test prompts (disjoint, both held out from
+/// training); after the last seed each algorithm's learning rate and step are chosen from the validation numbers alone
+/// (<see cref="HyperparameterSelection"/>) and the test numbers of that point are reported. A run whose loss stops
+/// being finite, or that cannot start, is recorded (seed, learning rate, step) and the experiment goes on.
 /// Everything is seeded: a run is bit-identical when repeated with the same configuration (timings aside).
 /// </summary>
 public sealed class ArenaPipeline
@@ -36,6 +42,7 @@ public sealed class ArenaPipeline
     private readonly ExperimentConfig _config;
     private readonly TextWriter _log;
     private readonly ArenaTask _task;
+    private bool _resume;
 
     public ArenaPipeline(ExperimentConfig config, TextWriter log)
     {
@@ -49,22 +56,31 @@ public sealed class ArenaPipeline
 
     public ExperimentConfig Config => _config;
 
-    /// <summary>Directory of one algorithm's run under a seed directory (names may hold ':' and '=').</summary>
+    /// <summary>Directory of one algorithm's runs under a seed directory (names may hold ':' and '=').</summary>
     public static string RunDirectoryName(string algorithm) => algorithm.Replace(':', '_').Replace('=', '-');
 
+    /// <summary>Directory of one learning rate's run under an algorithm's directory, e.g. <c>lr-1e-4</c>.</summary>
+    public static string LearningRateDirectoryName(double learningRate) => "lr-" + learningRate.ToString("0.###e+0", CultureInfo.InvariantCulture);
+
     /// <summary>
-    /// Runs every seed and writes the report. <paramref name="overwrite"/> first deletes what an earlier run of
-    /// the pipeline wrote into the output directory; otherwise the directory must be empty or absent.
+    /// Runs every seed, selects, and writes the report. <paramref name="overwrite"/> first deletes what an earlier run
+    /// of the pipeline wrote into the output directory; <paramref name="resume"/> keeps it and reuses every SFT run and
+    /// every trained-and-evaluated run whose settings match (an interrupted experiment continues where it stopped, and
+    /// seeds or algorithms can be added later); otherwise the directory must be empty or absent.
     /// </summary>
-    public ArenaResults Run(bool overwrite = false, CancellationToken cancel = default)
+    public ArenaResults Run(bool overwrite = false, CancellationToken cancel = default, bool resume = false)
     {
+        if (overwrite && resume) throw new ArgumentException("overwrite and resume exclude each other");
+        _resume = resume;
         var clock = Stopwatch.StartNew();
         string root = Path.GetFullPath(_config.OutputDirectory);
-        PrepareOutputDirectory(root, overwrite);
+        if (!resume) PrepareOutputDirectory(root, overwrite);
+        Directory.CreateDirectory(root);
 
         var tokenizer = TrainTokenizer(root);
-        var evalPrompts = _task.EvalPrompts(_config.EvalPrompts);
-        Log($"task {_task.Name}: {evalPrompts.Count} held-out evaluation prompts; tokenizer vocabulary {tokenizer.VocabSize}; " +
+        var validationPrompts = _task.ValidationPrompts(_config.ValidationPrompts);
+        var testPrompts = _task.TestPrompts(_config.TestPrompts);
+        Log($"task {_task.Name}: {validationPrompts.Count} validation and {testPrompts.Count} test prompts (held out from training); tokenizer vocabulary {tokenizer.VocabSize}; " +
             $"{_config.Algorithms.Count} algorithm(s) × {_config.Seeds.Count} seed(s)");
 
         var results = new ArenaResults
@@ -74,53 +90,20 @@ public sealed class ArenaPipeline
             Settings = _config.Describe(_task, tokenizer.VocabSize),
         };
         var demoRng = new DeterministicRandom(0xDE30_5EEDUL);
-        double demoReward = evalPrompts.Average(p => _task.Reward(p, _task.DemonstrationFor(p, demoRng)));
-        double bestReward = evalPrompts.Average(_task.BestReward);
+        double demoReward = testPrompts.Average(p => _task.Reward(p, _task.DemonstrationFor(p, demoRng)));
+        double bestReward = testPrompts.Average(_task.BestReward);
         results.References.Add(new ReferenceValue { Name = "demonstrations", Value = demoReward });
-        results.Settings["best achievable reward"] = Number(bestReward) + " (mean over the evaluation prompts)";
+        results.Settings["best achievable reward"] = Number(bestReward) + " (mean over the test prompts)";
         results.Settings["algorithms"] = string.Join("; ", _config.Algorithms.Select(a => $"{a.Name}: {a.Describe()}"));
 
-        var sft = new AlgorithmResult { Name = SftName, Description = "the SFT policy π_ref (also the behaviour policy μ)", Group = AlgorithmSpec.MainGroup };
-        results.Algorithms.Add(sft);
-        var arms = _config.Algorithms.Select(a => new AlgorithmResult
-        {
-            Name = a.Name, Description = a.Describe(), Objective = a.Objective, Regularisation = a.Regularisation,
-            Value = a.IsDroV ? a.Value : null, KtoLabel = a.IsKto ? a.KtoLabel : null, LearningRate = a.LearningRate, Group = a.Group,
-        }).ToList();
-        results.Algorithms.AddRange(arms);
-        var pairs = HeadToHeadPairs(_config.Algorithms);
-        var h2h = pairs.Select(p => new HeadToHeadResult { A = p.A, B = p.B }).ToList();
-        results.HeadToHead.AddRange(h2h);
-
-        var evaluationsBySeed = new List<(ulong Seed, Dictionary<string, PolicyEvaluation> Evaluations)>();
+        var seedRuns = new List<SeedRun>();
         foreach (ulong seed in _config.Seeds)
         {
             cancel.ThrowIfCancellationRequested();
-            var seedRun = RunSeed(root, seed, tokenizer, evalPrompts, cancel);
-            evaluationsBySeed.Add((seed, seedRun.Evaluations));
-            sft.Seeds.Add(seedRun.Sft);
-            for (int i = 0; i < arms.Count; i++) arms[i].Seeds.Add(seedRun.Arms[i]);
-            for (int i = 0; i < pairs.Count; i++)
-            {
-                var w = ArenaStatistics.WinRate(seedRun.Evaluations[pairs[i].A].SampleRewards, seedRun.Evaluations[pairs[i].B].SampleRewards);
-                h2h[i].Seeds.Add(new HeadToHeadSeed { Seed = seed, WinRate = w.Rate, StandardError = w.StandardError, Wins = w.Wins, Ties = w.Ties, Losses = w.Losses });
-            }
-            if (seed == _config.Seeds[0]) AddSamples(results, seedRun.Evaluations);
-            SummarizeSeed(seed, seedRun, pairs);
+            seedRuns.Add(RunSeed(root, seed, tokenizer, validationPrompts, testPrompts, results.Settings, cancel));
         }
 
-        if (BestStrengthPair(results) is var (bestA, bestB) && !pairs.Contains((bestA, bestB)))
-        {
-            var best = new HeadToHeadResult { A = bestA, B = bestB };
-            foreach (var (seed, e) in evaluationsBySeed)
-            {
-                var w = ArenaStatistics.WinRate(e[bestA].SampleRewards, e[bestB].SampleRewards);
-                best.Seeds.Add(new HeadToHeadSeed { Seed = seed, WinRate = w.Rate, StandardError = w.StandardError, Wins = w.Wins, Ties = w.Ties, Losses = w.Losses });
-            }
-            results.HeadToHead.Add(best);
-            Log(string.Create(CultureInfo.InvariantCulture, $"best strengths: {bestA} vs {bestB}: {100 * best.Seeds.Average(s => s.WinRate):F1}% (mean over seeds)"));
-        }
-
+        new ResultsAssembler(_config, _log).Assemble(results, seedRuns);
         results.Settings["wall time"] = string.Create(CultureInfo.InvariantCulture, $"{clock.Elapsed.TotalSeconds:F0} s");
         ReportWriter.Write(results, root);
         Log($"report: {Path.Combine(root, ReportWriter.ReportFileName)} ({clock.Elapsed.TotalSeconds:F0} s in all)");
@@ -136,28 +119,10 @@ public sealed class ArenaPipeline
         return main.Where(a => a != drov && (a.IsKto || a.Objective == "sft-pos")).Select(a => (drov.Name, a.Name)).ToList();
     }
 
-    /// <summary>
-    /// With a τ or β sweep: DRO-V (per-example value) at its best τ against the paper's KTO (batch-mean labels)
-    /// at its best β, "best" meaning the highest mean win rate against SFT over seeds. Both are picked on the
-    /// evaluation prompts themselves, so the comparison is equally optimistic for both; null without a sweep.
-    /// </summary>
-    internal static (string A, string B)? BestStrengthPair(ArenaResults results)
-    {
-        if (!results.Algorithms.Any(a => a.Group == AlgorithmSpec.SweepGroup)) return null;
-        static double MeanWin(AlgorithmResult a) => a.Seeds.Select(s => s.Final.WinRateVsSft ?? double.NaN).DefaultIfEmpty(double.NaN).Average();
-        AlgorithmResult? Best(Func<AlgorithmResult, bool> family) => results.Algorithms
-            .Where(a => a.LearningRate is null && a.Group is AlgorithmSpec.MainGroup or AlgorithmSpec.SweepGroup && family(a) && double.IsFinite(MeanWin(a)))
-            .OrderByDescending(MeanWin).FirstOrDefault();
-        var dro = Best(a => a.Objective == "dro-v" && a.Value is null or "per-example");
-        var kto = Best(a => a.Objective == "kto" && a.KtoLabel == "batch-mean");
-        return dro is null || kto is null ? null : (dro.Name, kto.Name);
-    }
-
     // ---------------------------------------------------------------- one seed
 
-    private sealed record SeedRun(SeedResult Sft, List<SeedResult> Arms, Dictionary<string, PolicyEvaluation> Evaluations);
-
-    private SeedRun RunSeed(string root, ulong seed, Tokenizer tokenizer, IReadOnlyList<string> evalPrompts, CancellationToken cancel)
+    private SeedRun RunSeed(string root, ulong seed, Tokenizer tokenizer, IReadOnlyList<string> validationPrompts, IReadOnlyList<string> testPrompts,
+        Dictionary<string, string> settings, CancellationToken cancel)
     {
         string dir = Path.Combine(root, $"seed-{seed}");
         Directory.CreateDirectory(dir);
@@ -165,153 +130,270 @@ public sealed class ArenaPipeline
 
         // A fresh model, then SFT on demonstrations: π_ref.
         string init = Path.Combine(dir, "init");
-        var modelConfig = _config.Model.ToConfig(tokenizer.VocabSize, tokenizer.PadId ?? 0, tokenizer.EosId ?? 1);
+        var modelConfig = _config.Model.ToConfig(new TokenizerIds(tokenizer.VocabSize, tokenizer.PadId, tokenizer.EosId, tokenizer.BosId));
         using (var fresh = ModelFamilies.ForModelType(modelConfig.ModelType, "the arena").CreatePolicy(modelConfig))
         {
             fresh.InitializeWeights(new DeterministicRandom(Mix(seed, 1)));
             fresh.Save(init);
             File.Copy(tokenizerFile, Path.Combine(init, "tokenizer.json"), overwrite: true);
-            if (seed == _config.Seeds[0]) Log($"model: {_config.Model}, {fresh.Parameters.ElementCount:N0} parameters");
+            if (seed == _config.Seeds[0])
+            {
+                settings["parameters"] = fresh.Parameters.ElementCount.ToString("N0", CultureInfo.InvariantCulture) + " (policy)";
+                Log($"model: {_config.Model}, {fresh.Parameters.ElementCount:N0} parameters");
+            }
         }
         string sftData = Path.Combine(dir, "sft_data.jsonl");
         WriteJsonl(sftData, _task.Demonstrations(new DeterministicRandom(Mix(seed, 2)), _config.SftExamples)
             .Select(d => new Dictionary<string, object> { ["prompt"] = d.Prompt, ["completion"] = d.Completion }));
         var sw = Stopwatch.StartNew();
         string sftRun = Path.Combine(dir, "sft");
-        Train(new TrainingOptions
+        var sftOptions = new TrainingOptions
         {
             Algo = "sft", Model = init, Data = sftData, Out = sftRun,
             LearningRate = _config.SftLearningRate, BatchSize = _config.SftBatchSize, MaxSteps = _config.SftSteps,
             WarmupSteps = _config.SftWarmupSteps, Schedule = "linear", Optimizer = "adamw", Seed = seed,
             LogEvery = Math.Max(1, _config.SftSteps / 5), SaveEvery = 0, SaveTotalLimit = 1,
-        }, tokenizer, cancel);
-        DeleteCheckpoints(sftRun);
+            EvalFraction = null, MaxGradNorm = 1.0, WeightDecay = 0,
+        };
+        string sftKey = string.Join('\n', sftOptions.ToJson(), "init " + ModelDirectoryHash.Compute(init), "data " + FileHash(sftData));
+        string sftKeyFile = Path.Combine(sftRun, "arena_key.txt");
         string refDir = Path.Combine(sftRun, "final");
+        string sftSecondsFile = Path.Combine(sftRun, "arena_seconds.txt");
+        double sftSeconds;
+        if (_resume && File.Exists(sftKeyFile) && File.ReadAllText(sftKeyFile) == sftKey && Directory.Exists(refDir) && File.Exists(sftSecondsFile))
+        {
+            sftSeconds = double.Parse(File.ReadAllText(sftSecondsFile), CultureInfo.InvariantCulture);
+            Log($"[seed {seed}] sft: reusing {refDir}");
+        }
+        else
+        {
+            if (Directory.Exists(sftRun)) Directory.Delete(sftRun, recursive: true);
+            Train(sftOptions, tokenizer, null, cancel);
+            DeleteCheckpoints(sftRun);
+            sftSeconds = sw.Elapsed.TotalSeconds;
+            AtomicFile.WriteAllText(sftSecondsFile, sftSeconds.ToString("R", CultureInfo.InvariantCulture));
+            AtomicFile.WriteAllText(sftKeyFile, sftKey); // last: the marker of a finished SFT run
+        }
         using var reference = ModelFamilies.LoadPolicy(refDir);
-        double sftSeconds = sw.Elapsed.TotalSeconds;
+        string referenceHash = ModelDirectoryHash.Compute(refDir);
 
         // Samples of μ = π_ref on training prompts, with simulated feedback.
         sw.Restart();
         var feedback = CollectFeedback(dir, seed, reference, tokenizer);
-        Log($"[seed {seed}] feedback: {feedback.Rows} responses of μ, mean true reward {Number(feedback.MeanReward)}" +
-            (feedback.UpFraction is double up ? $", {100 * up:F1}% thumbs up" : "") + $" ({sw.Elapsed.TotalSeconds:F0} s)");
+        string feedbackSummary = $"{feedback.Rows} responses of μ, mean true reward {Number(feedback.MeanReward)}" +
+            (feedback.UpFraction is double up ? string.Create(CultureInfo.InvariantCulture, $", {100 * up:F1}% {(_config.Feedback == FeedbackMode.Thumbs ? "thumbs up" : "above c")}") : "");
+        Log($"[seed {seed}] feedback: {feedbackSummary} ({sw.Elapsed.TotalSeconds:F0} s)");
+        settings["feedback per seed"] = (settings.TryGetValue("feedback per seed", out string? before) ? before + "; " : "") + $"seed {seed}: {feedbackSummary}";
 
-        // π_ref on the evaluation and curve prompts.
-        var evaluator = new PolicyEvaluator(_task, tokenizer, reference, evalPrompts, _task.MaxCompletionTokens + 1, _config.GenerationBatchSize);
-        var curveEvaluator = new PolicyEvaluator(_task, tokenizer, reference, evalPrompts.Take(_config.CurvePrompts).ToList(), _task.MaxCompletionTokens + 1, _config.GenerationBatchSize);
-        ulong evalSeed = Mix(seed, 6), curveSeed = Mix(seed, 7);
-        var sftEval = evaluator.Evaluate(reference, evalSeed, greedy: true);
-        var sftCurve = _config.CurveEvery > 0 ? curveEvaluator.Evaluate(reference, curveSeed, greedy: true) : null;
-        WriteEvaluation(Path.Combine(dir, "eval_sft.jsonl"), sftEval);
-        var sftResult = new SeedResult
+        // π_ref on the validation and test prompts.
+        int maxNew = _task.MaxCompletionTokens + 1;
+        var validation = new PolicyEvaluator(_task, tokenizer, reference, validationPrompts, maxNew, _config.GenerationBatchSize);
+        var test = new PolicyEvaluator(_task, tokenizer, reference, testPrompts, maxNew, _config.GenerationBatchSize);
+        var seeds = new EvaluationSeeds(Mix(seed, 8), Mix(seed, 6));
+        var run = new SeedRun
         {
-            Seed = seed,
-            Final = new EvalMetrics { SampledReward = sftEval.MeanSampleReward, GreedyReward = sftEval.MeanGreedyReward, Kl = 0, Prompts = evalPrompts.Count },
-            TrainSeconds = sftSeconds,
+            Seed = seed, Directory = dir, SftSeconds = sftSeconds,
+            SftValidation = validation.Evaluate(reference, seeds.Validation, greedy: false),
+            SftTest = test.Evaluate(reference, seeds.Test, greedy: true),
         };
-        Log($"[seed {seed}] sft (π_ref): {_config.SftSteps} steps in {sftSeconds:F0} s; reward sampled {Number(sftEval.MeanSampleReward)}, greedy {Number(sftEval.MeanGreedyReward!.Value)}");
+        WriteEvaluation(Path.Combine(dir, "eval_sft.jsonl"), run.SftTest);
+        Log($"[seed {seed}] sft (π_ref): {_config.SftSteps} steps in {sftSeconds:F0} s; test reward sampled {Number(run.SftTest.MeanSampleReward)}, greedy {Number(run.SftTest.MeanGreedyReward!.Value)}");
 
-        var evaluations = new Dictionary<string, PolicyEvaluation>(StringComparer.Ordinal) { [SftName] = sftEval };
-        var arms = new List<SeedResult>();
+        if (_config.OptimumSamples > 0) EstimateOptimum(run, reference, tokenizer, test, feedback);
+
         foreach (var spec in _config.Algorithms)
         {
             cancel.ThrowIfCancellationRequested();
-            var (result, evaluation) = RunArm(dir, seed, spec, refDir, feedback, tokenizer, evaluator, curveEvaluator, sftEval, sftCurve, evalSeed, curveSeed, cancel);
-            arms.Add(result);
-            evaluations[spec.Name] = evaluation;
+            run.Arms.Add(RunArm(run, spec, refDir, referenceHash, feedback, tokenizer, validation, test, seeds, cancel));
         }
-        return new SeedRun(sftResult, arms, evaluations);
+        return run;
     }
 
-    private (SeedResult, PolicyEvaluation) RunArm(string seedDir, ulong seed, AlgorithmSpec spec, string refDir, FeedbackFiles feedback, Tokenizer tokenizer,
-        PolicyEvaluator evaluator, PolicyEvaluator curveEvaluator, PolicyEvaluation sftEval, PolicyEvaluation? sftCurve, ulong evalSeed, ulong curveSeed, CancellationToken cancel)
+    private readonly record struct EvaluationSeeds(ulong Validation, ulong Test);
+
+    /// <summary>
+    /// Trains one arm at every learning rate of its grid and evaluates every checkpoint; a run that diverges or cannot
+    /// start is recorded, not thrown. With <c>resume</c>, a run whose <see cref="RunRecord"/> matches is not trained again.
+    /// </summary>
+    private ArmRun RunArm(SeedRun seedRun, AlgorithmSpec spec, string refDir, string referenceHash, FeedbackFiles feedback, Tokenizer tokenizer,
+        PolicyEvaluator validation, PolicyEvaluator test, EvaluationSeeds seeds, CancellationToken cancel)
     {
-        string runDir = Path.Combine(seedDir, "runs", RunDirectoryName(spec.Name));
-        var data = spec.IsKto && spec.KtoLabel == "labels" ? feedback.LabelledPath : feedback.Path;
-        var options = _config.TrainerDefaults ? TrainerDefaultsArm.Options(_config, spec, refDir, data, runDir, seed) : new TrainingOptions
+        var arm = new ArmRun { Spec = spec };
+        string data = spec.IsKto && spec.KtoLabel == "labels" ? feedback.LabelledPath : feedback.Path;
+        // dro train's own defaults: one learning rate (the arm's, else the trainer's), and final/ is the step dro train selected.
+        IReadOnlyList<double> learningRates = _config.TrainerDefaults
+            ? [TrainerDefaultsArm.Options(_config, spec, refDir, data, seedRun.Directory, seedRun.Seed).LearningRate]
+            : _config.LearningRatesFor(spec);
+        foreach (double lr in learningRates)
         {
-            Algo = spec.Objective, Model = refDir, Ref = refDir,
-            Data = data,
-            Out = runDir,
-            Tau = spec.Tau, Beta = spec.Beta, Value = spec.IsDroV ? spec.Value : "per-example", KtoLabel = spec.IsKto ? spec.KtoLabel : "labels",
-            LearningRate = spec.LearningRate ?? _config.LearningRate, BatchSize = _config.BatchSize, MaxSteps = _config.Steps,
-            WarmupSteps = _config.WarmupSteps, Schedule = _config.Schedule, Optimizer = _config.Optimizer, Seed = seed,
-            LogEvery = _config.CurveEvery > 0 ? _config.CurveEvery : Math.Max(1, _config.Steps / 10),
-            SaveEvery = _config.CurveEvery, SaveTotalLimit = 0,
-        };
+            cancel.ThrowIfCancellationRequested();
+            string runDir = Path.Combine(seedRun.Directory, "runs", RunDirectoryName(spec.Name), LearningRateDirectoryName(lr));
+            arm.RunDirectories[lr] = runDir;
+            var options = _config.TrainerDefaults ? TrainerDefaultsArm.Options(_config, spec, refDir, data, runDir, seedRun.Seed) : new TrainingOptions
+            {
+                Algo = spec.Objective, Model = refDir, Ref = refDir,
+                Data = data,
+                Out = runDir,
+                Tau = spec.Tau, Beta = spec.Beta, Value = spec.IsDroV ? spec.Value : "per-example", KtoLabel = spec.IsKto ? spec.KtoLabel : "labels",
+                LearningRate = lr, ValueLearningRate = null, BatchSize = _config.BatchSize, MaxSteps = _config.Steps,
+                WarmupSteps = _config.WarmupSteps, Schedule = _config.Schedule, Optimizer = _config.Optimizer, Seed = seedRun.Seed,
+                LogEvery = _config.CheckpointEvery > 0 ? _config.CheckpointEvery : Math.Max(1, _config.Steps / 10),
+                SaveEvery = _config.CheckpointEvery, SaveTotalLimit = 0,
+                EvalFraction = null, MaxGradNorm = 1.0, WeightDecay = 0, NormalizeRewards = true, UpReward = 1.0, DownReward = 0.0,
+            };
+            string key = string.Join('\n', options.ToJson(), "reference " + referenceHash, "feedback " + feedback.Hash,
+                string.Create(CultureInfo.InvariantCulture, $"validation {validation.Prompts.Count} seed {seeds.Validation}; test {test.Prompts.Count} seed {seeds.Test}; generation batch {_config.GenerationBatchSize}"));
+            var record = _resume ? RunRecord.LoadIfCurrent(runDir, key) : null;
+            if (record is null)
+            {
+                if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true); // a run interrupted before its record: start it again
+                record = TrainAndEvaluate(seedRun, spec, lr, options, key, tokenizer, validation, test, seeds, cancel);
+            }
+            else
+            {
+                Log(string.Create(CultureInfo.InvariantCulture, $"[seed {seedRun.Seed}] {spec.Name} LR {SelectionReport.Lr(lr)}: reusing {Path.Combine(runDir, RunRecord.FileName)}"));
+            }
+
+            arm.TrainSeconds[lr] = record.TrainSeconds;
+            arm.Losses[lr] = record.Losses;
+            arm.Failures.AddRange(record.Failures);
+            string source = Path.Combine(runDir, RunRecord.FileName);
+            foreach (var c in record.Checkpoints)
+            {
+                var v = c.Validation.ToEvaluation(validation.Prompts, source);
+                double win = ArenaStatistics.WinRate(v.SampleRewards, seedRun.SftValidation.SampleRewards).Rate;
+                arm.Candidates[new CandidateKey(lr, c.Step)] = new CandidateEvaluation(v, win, c.Test.ToEvaluation(test.Prompts, source));
+            }
+            string summary = string.Concat(arm.Candidates.Where(kv => kv.Key.LearningRate == lr).Select(kv => string.Create(CultureInfo.InvariantCulture, $" {kv.Key.Step}:{100 * kv.Value.ValidationWinRate:F1}%")));
+            Log(string.Create(CultureInfo.InvariantCulture,
+                $"[seed {seedRun.Seed}] {spec.Name} LR {SelectionReport.Lr(lr)}: {record.CompletedSteps} steps in {record.TrainSeconds:F0} s; validation win rate vs sft by step:{summary}"));
+        }
+        return arm;
+    }
+
+    /// <summary>One run of an arm: trains (a failure is recorded), evaluates every checkpoint, writes and returns its <see cref="RunRecord"/>.</summary>
+    private RunRecord TrainAndEvaluate(SeedRun seedRun, AlgorithmSpec spec, double lr, TrainingOptions options, string key, Tokenizer tokenizer,
+        PolicyEvaluator validation, PolicyEvaluator test, EvaluationSeeds seeds, CancellationToken cancel)
+    {
+        var record = new RunRecord { Key = key };
         var sw = Stopwatch.StartNew();
+        long completed = 0;
         try
         {
-            Train(options, tokenizer, cancel);
+            Train(options, tokenizer, step => completed = step, cancel);
         }
         catch (TrainingException e)
         {
-            throw new TrainingException($"{spec.Name} (seed {seed}): {e.Message}", e);
+            // A divergence (after the first step began) or a run that could not start (e.g. no thumbs-up rows for SFT
+            // on positives): recorded, and the experiment goes on.
+            bool diverged = e.Data.Contains(TrainingStartedKey);
+            var failure = new RunFailure { Seed = seedRun.Seed, LearningRate = lr, Step = diverged ? (int)completed + 1 : 0, Diverged = diverged, Message = e.Message };
+            record.Failures.Add(failure);
+            Log(string.Create(CultureInfo.InvariantCulture,
+                $"[seed {seedRun.Seed}] {spec.Name} (LR {SelectionReport.Lr(lr)}) {(diverged ? $"DIVERGED at step {failure.Step}" : "COULD NOT START")}: {e.Message} — the experiment goes on"));
         }
-        double trainSeconds = sw.Elapsed.TotalSeconds;
+        record.TrainSeconds = sw.Elapsed.TotalSeconds;
+        record.CompletedSteps = completed;
+        var run = new RunDirectory(options.Out);
+        record.Losses = ReadLosses(run.MetricsFile);
 
-        var run = new RunDirectory(runDir);
-        var result = new SeedResult { Seed = seed, TrainSeconds = trainSeconds, FinalStep = FinalStep(runDir) };
-        if (sftCurve is not null)
+        foreach (var (step, checkpoint) in run.Checkpoints())
         {
-            var losses = ReadLosses(run.MetricsFile);
-            result.Curve.Add(new CurvePoint
+            cancel.ThrowIfCancellationRequested();
+            using var policy = ModelFamilies.LoadPolicy(Path.Combine(checkpoint, "policy"));
+            var v = validation.Evaluate(policy, seeds.Validation, greedy: false, logRatios: false);
+            var t = test.Evaluate(policy, seeds.Test, greedy: true);
+            if (!t.LogRatios.All(double.IsFinite))
             {
-                Step = 0, SampledReward = sftCurve.MeanSampleReward, GreedyReward = sftCurve.MeanGreedyReward, WinRateVsSft = 0.5, Kl = 0,
-            });
-            foreach (var (step, checkpoint) in run.Checkpoints())
-            {
-                using var policy = ModelFamilies.LoadPolicy(Path.Combine(checkpoint, "policy"));
-                var e = curveEvaluator.Evaluate(policy, curveSeed, greedy: true);
-                result.Curve.Add(new CurvePoint
-                {
-                    Step = (int)step,
-                    SampledReward = e.MeanSampleReward,
-                    GreedyReward = e.MeanGreedyReward,
-                    WinRateVsSft = ArenaStatistics.WinRate(e.SampleRewards, sftCurve.SampleRewards).Rate,
-                    Kl = e.LogRatios.Average(),
-                    Loss = losses.TryGetValue(step, out double loss) ? loss : null,
-                });
+                record.Failures.Add(new RunFailure { Seed = seedRun.Seed, LearningRate = lr, Step = (int)step, Diverged = true, Message = "a log-ratio of the policy's test samples to π_ref is not finite" });
+                Log(string.Create(CultureInfo.InvariantCulture, $"[seed {seedRun.Seed}] {spec.Name} (LR {SelectionReport.Lr(lr)}) step {step}: not finite on the test prompts; left out of selection"));
+                continue;
             }
+            record.Checkpoints.Add(new RunRecord.Checkpoint { Step = (int)step, Validation = RunRecord.Evaluation.From(v), Test = RunRecord.Evaluation.From(t) });
         }
-        if (!_config.KeepCheckpoints) DeleteCheckpoints(runDir);
-
-        PolicyEvaluation evaluation;
-        using (var policy = ModelFamilies.LoadPolicy(run.FinalDirectory))
-            evaluation = evaluator.Evaluate(policy, evalSeed, greedy: true);
-        WriteEvaluation(Path.Combine(runDir, "eval.jsonl"), evaluation);
-        var win = ArenaStatistics.WinRate(evaluation.SampleRewards, sftEval.SampleRewards);
-        var kl = ArenaStatistics.KlFromLogRatios(evaluation.LogRatios);
-        result.Final = new EvalMetrics
+        // Trained as dro train would: the candidate is the step final/ holds (dro train's selection on its own held-out split).
+        if (_config.TrainerDefaults && FinalStep(options.Out) is long finalStep)
         {
-            SampledReward = evaluation.MeanSampleReward,
-            GreedyReward = evaluation.MeanGreedyReward,
-            WinRateVsSft = win.Rate,
-            WinRateStandardError = win.StandardError,
-            Kl = kl.Kl,
-            KlStandardError = kl.StandardError,
-            Prompts = evaluation.Prompts.Count,
-        };
-        Log(string.Create(CultureInfo.InvariantCulture,
-            $"[seed {seed}] {spec.Name}: {(_config.TrainerDefaults ? "trained" : $"{_config.Steps} steps")} in {trainSeconds:F0} s{(result.FinalStep is long fs ? $" (final/ = step {fs})" : "")}; reward sampled {Number(evaluation.MeanSampleReward)}, greedy {Number(evaluation.MeanGreedyReward!.Value)}; " +
-            $"win vs sft {100 * win.Rate:F1}% (±{100 * win.StandardError:F1}); KL {Number(kl.Kl)} ({sw.Elapsed.TotalSeconds:F0} s with evaluation)"));
-        return (result, evaluation);
+            record.Checkpoints.RemoveAll(c => c.Step != finalStep);
+            Log(string.Create(CultureInfo.InvariantCulture, $"[seed {seedRun.Seed}] {spec.Name}: final/ = step {finalStep} (dro train's selection)"));
+        }
+        if (!_config.KeepCheckpoints) DeleteCheckpoints(options.Out);
+        Directory.CreateDirectory(options.Out);
+        record.Save(options.Out);
+        return record;
+    }
+
+    /// <summary>
+    /// π* ∝ π_ref·e^{ρ/τ} for each τ of the DRO-V arms, on the test prompts: <see cref="ExperimentConfig.OptimumSamples"/>
+    /// samples of π_ref per prompt, ρ = the rater's expected rating (thumbs: σ((r − c)/s); scores: r), z-normalised with
+    /// the mean and population standard deviation of the feedback ratings, as the trainer normalises them.
+    /// </summary>
+    private void EstimateOptimum(SeedRun run, IPolicyModel reference, Tokenizer tokenizer, PolicyEvaluator test, FeedbackFiles feedback)
+    {
+        var taus = _config.Algorithms.Where(a => a.IsDroV).Select(a => a.Tau).Distinct().Order().ToList();
+        if (taus.Count == 0) return;
+        int k = _config.OptimumSamples;
+        var prompts = test.Prompts.SelectMany(p => Enumerable.Repeat(p, k)).ToList();
+        var sampler = new PolicyEvaluator(_task, tokenizer, reference, prompts, _task.MaxCompletionTokens + 1, _config.GenerationBatchSize);
+        var ids = sampler.Generate(reference, new GenerationOptions { Greedy = false, Temperature = 1f, MaxNewTokens = _task.MaxCompletionTokens + 1 }, Mix(run.Seed, 9));
+        var normalizer = RewardNormalizer.Fit(feedback.Ratings);
+        var threshold = _config.Threshold(_task);
+        var rewards = new List<IReadOnlyList<double>>(test.Prompts.Count);
+        var ratings = new List<IReadOnlyList<double>>(test.Prompts.Count);
+        for (int p = 0; p < test.Prompts.Count; p++)
+        {
+            var r = new double[k];
+            var rho = new double[k];
+            for (int i = 0; i < k; i++)
+            {
+                r[i] = _task.Reward(test.Prompts[p], tokenizer.Decode(ids[p * k + i], skipSpecialTokens: true));
+                double expected = _config.Feedback == FeedbackMode.Thumbs ? Feedback.ThumbsUpProbability(r[i], threshold) : r[i];
+                rho[i] = normalizer.Normalize(expected);
+            }
+            rewards.Add(r);
+            ratings.Add(rho);
+        }
+        foreach (double tau in taus)
+        {
+            var estimate = KlRegularisedOptimum.Estimate(ratings, rewards, tau);
+            estimate.Seed = run.Seed;
+            run.Optimum.Add(estimate);
+            Log(string.Create(CultureInfo.InvariantCulture,
+                $"[seed {run.Seed}] π* at τ = {tau:G3}: expected reward {estimate.ExpectedReward:0.000} (± {estimate.StandardError:0.000}), KL {estimate.Kl:0.000}, " +
+                $"effective sample size {estimate.MeanEffectiveSampleSize:F1} of {k} (min {estimate.MinEffectiveSampleSize:F1}); π_ref on the same samples {estimate.ReferenceReward:0.000}"));
+        }
     }
 
     // ---------------------------------------------------------------- pieces
 
-    /// <summary>Word-level tokenizer over the task's vocabulary and a sample of demonstrations; every seed shares it.</summary>
+    /// <summary>
+    /// Word-level tokenizer over the task's vocabulary and a sample of demonstrations, with the model family's
+    /// conventions (T5: &lt;/s&gt; after every text; Llama: &lt;s&gt; before every text, EOS added after completions by
+    /// the trainer's encoder); every seed shares it.
+    /// </summary>
     private Tokenizer TrainTokenizer(string root)
     {
         var corpus = _task.Corpus(new DeterministicRandom(0x70CE_5EEDUL), 200);
-        var tokenizer = TokenizerTrainer.TrainWordLevel(corpus, vocabSize: _task.Vocabulary.Count + 64, minFrequency: 1);
+        var conventions = _config.Model.IsDecoderOnly ? TokenizerConventions.Decoder : TokenizerConventions.T5;
+        var tokenizer = TokenizerTrainer.TrainWordLevel(corpus, vocabSize: _task.Vocabulary.Count + 64, minFrequency: 1, conventions: conventions);
         foreach (string word in _task.Vocabulary)
             if (tokenizer.TokenToId(word) is null) throw new InvalidOperationException($"task '{_task.Name}': word '{word}' did not get a token");
         tokenizer.Save(Path.Combine(root, "tokenizer.json"));
         return Tokenizer.FromFile(Path.Combine(root, "tokenizer.json"));
     }
 
-    private sealed record FeedbackFiles(string Path, string LabelledPath, int Rows, double MeanReward, double? UpFraction);
+    /// <summary>The feedback files (and a hash of their contents), and the ratings the trainer normalises (thumbs: 1 up, 0 down; scores: r), row by row.</summary>
+    private sealed record FeedbackFiles(string Path, string LabelledPath, int Rows, double MeanReward, double? UpFraction, double[] Ratings)
+    {
+        public string Hash { get; } = FileHash(Path) + (LabelledPath == Path ? "" : " " + FileHash(LabelledPath));
+    }
+
+    /// <summary>SHA-256 (hex) of a file's bytes.</summary>
+    private static string FileHash(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream));
+    }
 
     /// <summary>
     /// <see cref="ExperimentConfig.ResponsesPerPrompt"/> samples of μ = π_ref for each training prompt, written with
@@ -331,6 +413,7 @@ public sealed class ArenaPipeline
         var labelled = new List<Dictionary<string, object>>(prompts.Count);
         double rewardSum = 0;
         int up = 0;
+        var ratings = new double[prompts.Count];
         for (int i = 0; i < prompts.Count; i++)
         {
             string text = tokenizer.Decode(ids[i], skipSpecialTokens: true);
@@ -356,6 +439,7 @@ public sealed class ArenaPipeline
                 labelled.Add(new Dictionary<string, object>(row.Where(kv => kv.Key != "reward")) { ["label"] = thumb, ["true_reward"] = r });
             }
             if (thumb) up++;
+            ratings[i] = _config.Feedback == FeedbackMode.Thumbs ? (thumb ? 1.0 : 0.0) : r;
             row["true_reward"] = r;
             rows.Add(row);
         }
@@ -367,15 +451,34 @@ public sealed class ArenaPipeline
             labelledPath = Path.Combine(dir, "feedback_labels.jsonl");
             WriteJsonl(labelledPath, labelled);
         }
-        return new FeedbackFiles(path, labelledPath, rows.Count, rewardSum / rows.Count, (double)up / rows.Count);
+        return new FeedbackFiles(path, labelledPath, rows.Count, rewardSum / rows.Count, (double)up / rows.Count, ratings);
     }
 
-    private static void Train(TrainingOptions options, Tokenizer tokenizer, CancellationToken cancel)
+    /// <summary>Set in <see cref="Exception.Data"/> of a <see cref="TrainingException"/> thrown after the first training step began (a divergence, not a set-up error).</summary>
+    private const string TrainingStartedKey = "drosharp.arena.training-started";
+
+    /// <summary>
+    /// One trainer run; <paramref name="stepCompleted"/> hears every completed step. Text is encoded as the model's
+    /// family expects (<see cref="TokenizerTextEncoder"/>: a decoder's completion ends with EOS).
+    /// </summary>
+    private static void Train(TrainingOptions options, Tokenizer tokenizer, Action<long>? stepCompleted, CancellationToken cancel)
     {
         Directory.CreateDirectory(options.Out);
         using var log = new StreamWriter(Path.Combine(options.Out, "train.log"), append: false);
-        using var trainer = new AlignmentTrainer(options, ITextEncoder.From(t => tokenizer.EncodeIds(t, addSpecialTokens: true)), log);
-        var result = trainer.Train(resume: false, cancel);
+        using var trainer = new AlignmentTrainer(options, policy => new TokenizerTextEncoder(tokenizer, policy.Tokens), log);
+        bool started = false;
+        trainer.StepStarting += _ => started = true;
+        if (stepCompleted is not null) trainer.StepCompleted += stepCompleted;
+        TrainingResult result;
+        try
+        {
+            result = trainer.Train(resume: false, cancel);
+        }
+        catch (TrainingException e) when (started)
+        {
+            e.Data[TrainingStartedKey] = true;
+            throw;
+        }
         if (result.Interrupted) throw new OperationCanceledException($"training of {options.Out} was interrupted at step {result.Steps}", cancel);
     }
 
@@ -387,7 +490,7 @@ public sealed class ArenaPipeline
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
         var root = doc.RootElement;
         bool selected = root.TryGetProperty("evaluations", out var e) && e.ValueKind == JsonValueKind.Array && e.GetArrayLength() > 0;
-        return selected && root.TryGetProperty("final_step", out var s) && s.TryGetInt64(out long step) ? step : null;
+        return selected && root.TryGetProperty("final_step", out var st) && st.TryGetInt64(out long step) ? step : null;
     }
 
     /// <summary>The training loss logged at each step of metrics.jsonl (the mean since the previous logging step).</summary>
@@ -426,34 +529,12 @@ public sealed class ArenaPipeline
         Directory.CreateDirectory(root);
     }
 
-    private void AddSamples(ArenaResults results, Dictionary<string, PolicyEvaluation> evaluations)
-    {
-        foreach (var (name, e) in evaluations)
-        {
-            var spec = _config.Algorithms.FirstOrDefault(a => a.Name == name);
-            if (spec is not null && spec.Group != AlgorithmSpec.MainGroup) continue;
-            for (int i = 0; i < Math.Min(_config.SampleCount, e.Prompts.Count); i++)
-                results.Samples.Add(new SampleCompletion { Algorithm = name, Prompt = e.Prompts[i], Completion = e.Samples[i], Reward = e.SampleRewards[i] });
-        }
-    }
-
-    private void SummarizeSeed(ulong seed, SeedRun run, List<(string A, string B)> pairs)
-    {
-        foreach (var (a, b) in pairs)
-        {
-            var w = ArenaStatistics.WinRate(run.Evaluations[a].SampleRewards, run.Evaluations[b].SampleRewards);
-            Log(string.Create(CultureInfo.InvariantCulture, $"[seed {seed}] {a} vs {b}: {100 * w.Rate:F1}% (±{100 * w.StandardError:F1}; {w.Wins} wins, {w.Ties} ties, {w.Losses} losses)"));
-        }
-    }
-
-    private static void WriteEvaluation(string path, PolicyEvaluation e)
+    internal static void WriteEvaluation(string path, PolicyEvaluation e)
     {
         WriteJsonl(path, Enumerable.Range(0, e.Prompts.Count).Select(i =>
         {
-            var row = new Dictionary<string, object>
-            {
-                ["prompt"] = e.Prompts[i], ["sample"] = e.Samples[i], ["sample_reward"] = e.SampleRewards[i], ["log_ratio"] = e.LogRatios[i],
-            };
+            var row = new Dictionary<string, object> { ["prompt"] = e.Prompts[i], ["sample"] = e.Samples[i], ["sample_reward"] = e.SampleRewards[i] };
+            if (double.IsFinite(e.LogRatios[i])) row["log_ratio"] = e.LogRatios[i];
             if (e.Greedy is not null) { row["greedy"] = e.Greedy[i]; row["greedy_reward"] = e.GreedyRewards![i]; }
             return row;
         }));

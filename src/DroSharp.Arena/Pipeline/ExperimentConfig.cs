@@ -4,11 +4,13 @@ using DroSharp.Arena.Tasks;
 namespace DroSharp.Arena.Pipeline;
 
 /// <summary>
-/// Everything an arena experiment does, with the defaults the arena was tuned with once (then kept fixed
-/// across algorithms). Per seed: a tokenizer → a fresh T5 → SFT on the task's imperfect demonstrations
-/// (this policy is π_ref and the behaviour policy μ) → <see cref="ResponsesPerPrompt"/> responses sampled from
-/// μ for each of <see cref="FeedbackPrompts"/> training prompts → simulated feedback → every algorithm trained
-/// from π_ref on the same data with the same optimiser settings → evaluation on the task's held-out prompts.
+/// Everything an arena experiment does, with its defaults. Per seed: a tokenizer → a fresh model (T5 or Llama,
+/// <see cref="Model"/>) → SFT on the task's imperfect demonstrations (this policy is π_ref and the behaviour policy
+/// μ) → <see cref="ResponsesPerPrompt"/> responses sampled from μ for each of <see cref="FeedbackPrompts"/> training
+/// prompts → simulated feedback → every algorithm trained from π_ref on the same data, once per learning rate of
+/// <see cref="LearningRates"/>, with a checkpoint every <see cref="CheckpointEvery"/> steps → every checkpoint
+/// evaluated on the validation and the test prompts. After the last seed, each algorithm's learning rate and step
+/// are chosen on validation (<see cref="HyperparameterSelection"/>) and its test numbers at that point reported.
 /// </summary>
 public sealed record ExperimentConfig
 {
@@ -53,26 +55,43 @@ public sealed record ExperimentConfig
 
     public int Steps { get; init; } = 300;
     public int BatchSize { get; init; } = 32;
+
+    /// <summary>The learning rate when <see cref="LearningRates"/> is null (no learning-rate selection).</summary>
     public double LearningRate { get; init; } = 1e-4;
+
+    /// <summary>
+    /// The learning-rate grid every algorithm is trained with (policy and value network alike); the one chosen on
+    /// validation is reported. Null: <see cref="LearningRate"/> only. An algorithm's own <c>:lr=</c> replaces the grid.
+    /// </summary>
+    public IReadOnlyList<double>? LearningRates { get; init; }
     public int WarmupSteps { get; init; } = 15;
     public string Schedule { get; init; } = "constant";
     public string Optimizer { get; init; } = "adamw";
 
-    // ---------------------------------------------------------------- evaluation
+    // ---------------------------------------------------------------- evaluation and selection
 
-    /// <summary>Held-out prompts for the final evaluation (the same for every arm and seed).</summary>
-    public int EvalPrompts { get; init; } = 256;
+    /// <summary>Validation prompts: every checkpoint is scored on them and the learning rate, step, τ and β are chosen on them.</summary>
+    public int ValidationPrompts { get; init; } = 256;
 
-    /// <summary>Held-out prompts (a prefix of the evaluation prompts) for the curves during training.</summary>
-    public int CurvePrompts { get; init; } = 64;
+    /// <summary>Test prompts for the reported numbers (the same for every arm and seed; never used to choose anything).</summary>
+    public int TestPrompts { get; init; } = 256;
 
-    /// <summary>Steps between curve evaluations (checkpoints); 0: no curves.</summary>
-    public int CurveEvery { get; init; } = 50;
+    /// <summary>
+    /// Steps between checkpoints; each is a candidate for step selection and a point of the curves. 0: only the
+    /// final step is a candidate (no step selection, no curves).
+    /// </summary>
+    public int CheckpointEvery { get; init; } = 50;
+
+    /// <summary>
+    /// Samples of π_ref per test prompt for estimating the KL-regularised optimum π* of each DRO-V τ
+    /// (<see cref="Reports.KlRegularisedOptimum"/>); 0: no estimate.
+    /// </summary>
+    public int OptimumSamples { get; init; }
 
     /// <summary>Prompts decoded together.</summary>
     public int GenerationBatchSize { get; init; } = 64;
 
-    /// <summary>Keep each run's intermediate checkpoints after they are evaluated (they are deleted by default; final/ is always kept).</summary>
+    /// <summary>Keep each run's checkpoints after they are evaluated (they are deleted by default; final/ is always kept).</summary>
     public bool KeepCheckpoints { get; init; }
 
     /// <summary>
@@ -114,6 +133,13 @@ public sealed record ExperimentConfig
         return this with { Algorithms = arms };
     }
 
+    /// <summary>The learning rates <paramref name="arm"/> is trained with: its own, else the grid, else the shared one.</summary>
+    public IReadOnlyList<double> LearningRatesFor(AlgorithmSpec arm)
+    {
+        ArgumentNullException.ThrowIfNull(arm);
+        return arm.LearningRate is double own ? [own] : LearningRates ?? [LearningRate];
+    }
+
     public FeedbackThreshold Threshold(ArenaTask task) => new(FeedbackCenter ?? task.DefaultFeedback.Center, FeedbackScale ?? task.DefaultFeedback.Scale);
 
     /// <summary>A clear error naming the first bad setting.</summary>
@@ -141,10 +167,16 @@ public sealed record ExperimentConfig
         if (FeedbackScale is { } s) Positive(s, "feedback scale");
         if (FeedbackCenter is { } c && !double.IsFinite(c)) throw new ArgumentException($"feedback centre must be finite, not {c}");
         AtLeast(Steps, 1, "steps"); AtLeast(BatchSize, 2, "batch size"); AtLeast(WarmupSteps, 0, "warmup steps"); Positive(LearningRate, "learning rate");
+        if (LearningRates is not null)
+        {
+            if (LearningRates.Count == 0) throw new ArgumentException("the learning-rate grid is empty");
+            foreach (double lr in LearningRates) Positive(lr, "every learning rate of the grid");
+            if (LearningRates.Distinct().Count() != LearningRates.Count) throw new ArgumentException("the learning-rate grid lists a value twice");
+        }
         if (Schedule is not ("constant" or "linear" or "cosine")) throw new ArgumentException($"schedule must be constant, linear or cosine, not '{Schedule}'");
         if (Optimizer is not ("adamw" or "adafactor")) throw new ArgumentException($"optimizer must be adamw or adafactor, not '{Optimizer}'");
-        AtLeast(EvalPrompts, 1, "evaluation prompts"); AtLeast(CurvePrompts, 1, "curve prompts"); AtLeast(CurveEvery, 0, "curve interval");
-        if (CurvePrompts > EvalPrompts) throw new ArgumentException($"curve prompts ({CurvePrompts}) must not exceed evaluation prompts ({EvalPrompts})");
+        AtLeast(ValidationPrompts, 1, "validation prompts"); AtLeast(TestPrompts, 1, "test prompts"); AtLeast(CheckpointEvery, 0, "checkpoint interval");
+        if (OptimumSamples is < 0 or 1) throw new ArgumentException($"optimum samples must be 0 (off) or at least 2, not {OptimumSamples}");
         AtLeast(GenerationBatchSize, 1, "generation batch size"); AtLeast(SampleCount, 0, "sample count");
     }
 
@@ -157,21 +189,29 @@ public sealed record ExperimentConfig
         {
             ["task"] = Task,
             ["seeds"] = string.Join(", ", Seeds),
-            ["model"] = I($"T5 (gated-GELU, untied, dropout 0), {Model}, vocab {vocabSize} (word-level tokenizer trained on the task)"),
-            ["sft"] = I($"{SftExamples} demonstrations, {SftSteps} steps × batch {SftBatchSize}, AdamW, LR {SftLearningRate} ({SftWarmupSteps} warmup steps, then linear decay)"),
+            ["model"] = I($"{Model}, {(Model.IsDecoderOnly ? "RMSNorm, RoPE, SiLU-gated MLP, untied head" : "gated-GELU, untied head, dropout 0")}, vocab {vocabSize} (word-level tokenizer trained on the task{(Model.IsDecoderOnly ? "; BOS before every prompt, EOS after every completion" : "; </s> after every text")})"),
+            ["sft"] = I($"{SftExamples} demonstrations, {SftSteps} steps × batch {SftBatchSize}, AdamW, LR {Reports.SelectionReport.Lr(SftLearningRate)} ({SftWarmupSteps} warmup steps, then linear decay)"),
             ["feedback data"] = I($"{FeedbackPrompts} training prompts × {ResponsesPerPrompt} response(s) sampled from π_ref at temperature 1"),
             ["feedback"] = Feedback == FeedbackMode.Thumbs
                 ? I($"thumbs up with probability σ((r − c)/s), c = {threshold.Center}, s = {threshold.Scale}")
                 : "the true reward r (scalar score)",
-            ["alignment"] = I($"{Steps} steps × batch {BatchSize}, {Optimizer}, LR {LearningRate} (unless an algorithm's name gives its own :lr) for the policy and the value network, {WarmupSteps} warmup steps then {Schedule}; gradient clipping 1.0; rewards z-normalised by the trainer"),
-            ["evaluation"] = I($"{EvalPrompts} held-out prompts; one sample per prompt at temperature 1 (no top-k/top-p), same sampling seed for every policy; greedy decoding; max {task.MaxCompletionTokens + 1} new tokens"),
-            ["curves"] = CurveEvery > 0 ? I($"every {CurveEvery} steps on the first {CurvePrompts} evaluation prompts") : "off",
+            ["alignment"] = I($"{Steps} steps × batch {BatchSize}, {Optimizer}, the same LR for the policy and the value network, {WarmupSteps} warmup steps then {Schedule}; gradient clipping 1.0; rewards z-normalised by the trainer"),
+            ["learning rates"] = LearningRates is null
+                ? $"{Reports.SelectionReport.Lr(LearningRate)} (unless an algorithm's name gives its own :lr)"
+                : $"grid {string.Join(", ", LearningRates.Select(Reports.SelectionReport.Lr))} for every algorithm without its own :lr",
+            ["selection"] = CheckpointEvery > 0
+                ? I($"per algorithm, the learning rate and the checkpoint (every {CheckpointEvery} steps) with the highest mean over seeds of the win rate against SFT on the {ValidationPrompts} validation prompts; τ and β likewise; reported on the {TestPrompts} test prompts")
+                : I($"per algorithm, the learning rate with the highest mean over seeds of the win rate against SFT on the {ValidationPrompts} validation prompts, at the final step; reported on the {TestPrompts} test prompts"),
+            ["evaluation"] = I($"{TestPrompts} test prompts (validation: {ValidationPrompts} others; both held out from training); one sample per prompt at temperature 1 (no top-k/top-p), same sampling seed for every policy; greedy decoding; max {task.MaxCompletionTokens + 1} new tokens"),
+            ["curves"] = CheckpointEvery > 0 ? I($"every {CheckpointEvery} steps at the selected learning rate, on the test prompts") : "off",
             ["kl"] = "mean over the policy's own samples of log π(y|x) − log π_ref(y|x) (sequence level, nats)",
             ["win rate"] = "per prompt, the policy's sample against the SFT policy's sample (same sampling seed), ties ½",
         };
         if (TrainerDefaults)
             settings["alignment"] = "dro train's defaults (TrainingOptions) with --eval-fraction 0.1, the held-out split taken from the feedback" +
                                     (string.IsNullOrWhiteSpace(TrainOptions) ? "" : $", and {TrainOptions}") + "; final/ is the step --select-by picked";
+        if (OptimumSamples > 0)
+            settings["optimum"] = I($"π* ∝ π_ref·e^{{ρ/τ}} per DRO-V τ: {OptimumSamples} samples of π_ref per test prompt, self-normalised importance weights; ρ = the rater's expected rating, z-normalised as the trainer normalises the feedback");
         if (!string.IsNullOrWhiteSpace(CommandLine)) settings["command"] = CommandLine;
         return settings;
     }

@@ -10,7 +10,7 @@ public sealed class PolicyEvaluation
     public required string[] Samples { get; init; }
     public required double[] SampleRewards { get; init; }
 
-    /// <summary>log π(y|x) − log π_ref(y|x) of each sample (0 for π_ref itself).</summary>
+    /// <summary>log π(y|x) − log π_ref(y|x) of each sample (0 for π_ref itself; NaN when not scored).</summary>
     public required double[] LogRatios { get; init; }
 
     /// <summary>Samples that hit the token limit before end-of-sequence.</summary>

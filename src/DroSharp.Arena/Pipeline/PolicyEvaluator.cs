@@ -47,9 +47,10 @@ public sealed class PolicyEvaluator
 
     /// <summary>
     /// Samples (seeded by <paramref name="sampleSeed"/>, batch b with seed sampleSeed + b), their rewards and
-    /// log-ratios to π_ref; with <paramref name="greedy"/> also the greedy responses.
+    /// log-ratios to π_ref (NaN when <paramref name="logRatios"/> is false: not scored); with <paramref name="greedy"/>
+    /// also the greedy responses.
     /// </summary>
-    public PolicyEvaluation Evaluate(IPolicyModel policy, ulong sampleSeed, bool greedy)
+    public PolicyEvaluation Evaluate(IPolicyModel policy, ulong sampleSeed, bool greedy, bool logRatios = true)
     {
         ArgumentNullException.ThrowIfNull(policy);
         var sampleIds = Generate(policy, new GenerationOptions { Greedy = false, Temperature = 1f, MaxNewTokens = _maxNewTokens }, sampleSeed);
@@ -61,6 +62,10 @@ public sealed class PolicyEvaluator
         if (ReferenceEquals(policy, _reference))
         {
             ratios = new double[samples.Length];
+        }
+        else if (!logRatios)
+        {
+            ratios = Enumerable.Repeat(double.NaN, samples.Length).ToArray();
         }
         else
         {

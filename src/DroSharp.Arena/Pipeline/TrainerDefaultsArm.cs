@@ -11,7 +11,7 @@ namespace DroSharp.Arena.Pipeline;
 /// <see cref="ExperimentConfig.TrainOptions"/> (run.json keys, e.g. <c>{"batch_size": 8}</c>); then the arm's
 /// own settings: its τ or β (the preset's unless given: <c>dro-v</c> is τ = 1, so <c>dro-v:tau=0.3</c> is
 /// exactly <c>dro train</c>'s defaults), the value mode and KTO labels, and <c>:lr=</c>. With curves on, the run evaluates and checkpoints every
-/// <see cref="ExperimentConfig.CurveEvery"/> steps (which changes no weight: evaluation draws from its own
+/// <see cref="ExperimentConfig.CheckpointEvery"/> steps (which changes no weight: evaluation draws from its own
 /// random stream), so the true reward of every evaluated step is known.
 /// </summary>
 public static class TrainerDefaultsArm
@@ -29,10 +29,10 @@ public static class TrainerDefaultsArm
             ["eval_fraction"] = 0.1,
             ["save_total_limit"] = 0,
         };
-        if (config.CurveEvery > 0)
+        if (config.CheckpointEvery > 0)
         {
-            json["eval_every"] = config.CurveEvery;
-            json["save_every"] = config.CurveEvery;
+            json["eval_every"] = config.CheckpointEvery;
+            json["save_every"] = config.CheckpointEvery;
         }
         if (!string.IsNullOrWhiteSpace(config.TrainOptions))
         {

@@ -29,5 +29,15 @@ public sealed class AlgorithmResult
     /// </summary>
     public string? Group { get; set; }
 
+    /// <summary>
+    /// One entry per seed at the selected learning rate and step; empty when no setting of the grid could be
+    /// selected (every one failed on some seed; see <see cref="Failures"/>).
+    /// </summary>
     public List<SeedResult> Seeds { get; set; } = [];
+
+    /// <summary>How the learning rate and step were chosen on validation prompts; null in results written before selection existed.</summary>
+    public SelectionResult? Selection { get; set; }
+
+    /// <summary>Runs of this algorithm that diverged or could not start, with their seed, learning rate and step.</summary>
+    public List<RunFailure> Failures { get; set; } = [];
 }

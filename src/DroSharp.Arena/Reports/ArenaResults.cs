@@ -2,7 +2,7 @@ namespace DroSharp.Arena.Reports;
 
 /// <summary>
 /// Everything an arena experiment produced, as written to <c>results.json</c> (snake_case) and read by
-/// <see cref="ReportWriter"/>. Metrics are on the task's held-out evaluation prompts.
+/// <see cref="ReportWriter"/>. Reported metrics are on the task's test prompts; settings were chosen on its validation prompts.
 /// </summary>
 public sealed class ArenaResults
 {
@@ -26,6 +26,12 @@ public sealed class ArenaResults
     /// <summary>Direct comparisons between two algorithms (e.g. DRO-V against KTO), per seed.</summary>
     public List<HeadToHeadResult> HeadToHead { get; set; } = [];
 
-    /// <summary>A few example completions on evaluation prompts.</summary>
+    /// <summary>A few example completions on test prompts.</summary>
     public List<SampleCompletion> Samples { get; set; } = [];
+
+    /// <summary>Choices of τ and β made on validation prompts (the arms compared head to head as "best").</summary>
+    public List<StrengthChoice> StrengthChoices { get; set; } = [];
+
+    /// <summary>Estimates of the KL-regularised optimum π* per seed and τ, on the test prompts.</summary>
+    public List<OptimumEstimate> Optimum { get; set; } = [];
 }

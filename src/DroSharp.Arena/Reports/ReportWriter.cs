@@ -46,16 +46,16 @@ public static class ReportWriter
         var rewardLines = results.References.Select(r => new ReferenceLine(r.Name, r.Value)).ToList();
 
         AddCurvePlot(plots, results, "reward_curve.svg", "Reward during training",
-            $"Mean true reward of one sampled response per held-out prompt; {band}; dashed: reference levels.",
+            $"Mean true reward of one sampled response per test prompt, at the learning rate chosen on validation; {band}; dashed: reference levels.",
             "mean reward (sampled)", p => p.SampledReward, rewardLines);
         AddCurvePlot(plots, results, "greedy_reward_curve.svg", "Greedy reward during training",
-            $"Mean true reward of the greedy response per held-out prompt; {band}.",
+            $"Mean true reward of the greedy response per test prompt; {band}.",
             "mean reward (greedy)", p => p.GreedyReward, rewardLines);
         AddCurvePlot(plots, results, "win_rate_curve.svg", "Win rate against SFT during training",
-            $"Fraction of held-out prompts where the policy's sample beats the SFT sample (ties ½); {band}.",
+            $"Fraction of test prompts where the policy's sample beats the SFT sample (ties ½); {band}.",
             "win rate vs SFT", p => p.WinRateVsSft, [new ReferenceLine("parity (0.5)", 0.5)]);
         AddCurvePlot(plots, results, "kl_curve.svg", "KL(π‖π_ref) during training",
-            $"Monte-Carlo sequence-level KL from samples of π on held-out prompts; {band}.",
+            $"Monte-Carlo sequence-level KL from samples of π on test prompts; {band}.",
             "KL (nats)", p => p.Kl, []);
         AddCurvePlot(plots, results, "loss_curve.svg", "Training loss",
             $"Training objective averaged between evaluations; {band}.",
@@ -78,7 +78,7 @@ public static class ReportWriter
             }
             foreach (var line in rewardLines) scatter.Add(line);
             plots.Add(new ReportPlot("reward_vs_kl.svg", "Reward against KL",
-                "Final evaluation: mean over seeds; bars: ± 1 standard deviation over seeds. Up and to the left is better.", scatter));
+                "Test evaluation at the settings chosen on validation: mean over seeds; bars: ± 1 standard deviation over seeds. Up and to the left is better.", scatter));
         }
 
         var families = SweepFamilies(results);
@@ -103,7 +103,7 @@ public static class ReportWriter
             }
             foreach (var line in rewardLines) sweep.Add(line);
             plots.Add(new ReportPlot("reward_vs_kl_sweep.svg", "Reward against KL across τ (DRO) and β (KTO)",
-                "Final evaluation of each regularisation strength: mean over seeds; bars: ± 1 standard deviation over seeds. Smaller τ or β lets the policy move further from π_ref.", sweep));
+                "Test evaluation of each regularisation strength at its settings chosen on validation: mean over seeds; bars: ± 1 standard deviation over seeds. Smaller τ or β lets the policy move further from π_ref.", sweep));
         }
         return plots;
     }
@@ -119,13 +119,14 @@ public static class ReportWriter
 
         md.Append("## Results\n\n");
         int prompts = results.Algorithms.SelectMany(a => a.Seeds).Select(s => s.Final.Prompts).DefaultIfEmpty(0).Max();
-        md.Append(Inv($"Final evaluation on {prompts} held-out prompts. Each cell is the mean ± standard deviation over seeds; with a single seed, the value and its standard error over prompts where known. Win rate: the policy's sample against the SFT policy's sample on the same prompt, ties ½.\n\n"));
-        md.Append("| algorithm | seeds | reward (sampled) | reward (greedy) | win rate vs SFT | KL(π‖π_ref) |\n");
-        md.Append("|---|---:|---:|---:|---:|---:|\n");
+        md.Append(Inv($"Test evaluation on {prompts} test prompts, each algorithm at the learning rate and step chosen on the validation prompts (see \"How settings were chosen\"). Each cell is the mean ± standard deviation over seeds; with a single seed, the value and its standard error over prompts where known. Win rate: the policy's sample against the SFT policy's sample on the same prompt, ties ½.\n\n"));
+        md.Append("| algorithm | chosen on validation | seeds | reward (sampled) | reward (greedy) | win rate vs SFT | KL(π‖π_ref) |\n");
+        md.Append("|---|---|---:|---:|---:|---:|---:|\n");
         foreach (var alg in MainAlgorithms(results))
         {
             var finals = alg.Seeds.Select(s => s.Final).ToList();
             md.Append("| ").Append(Cell(alg.Name))
+              .Append(" | ").Append(SelectionReport.ChosenCell(alg))
               .Append(" | ").Append(finals.Count.ToString(CultureInfo.InvariantCulture))
               .Append(" | ").Append(Summary(finals.Select(f => (double?)f.SampledReward).ToList(), null, percent: false))
               .Append(" | ").Append(Summary(finals.Select(f => f.GreedyReward).ToList(), null, percent: false))
@@ -133,8 +134,9 @@ public static class ReportWriter
               .Append(" | ").Append(Summary(finals.Select(f => f.Kl).ToList(), finals.Select(f => f.KlStandardError).ToList(), percent: false))
               .Append(" |\n");
         }
-        if (results.Algorithms.Count == 0) md.Append("| (no algorithms) | 0 | — | — | — | — |\n");
+        if (results.Algorithms.Count == 0) md.Append("| (no algorithms) | — | 0 | — | — | — | — |\n");
         md.Append('\n');
+        if (MainAlgorithms(results).Any(a => a.Selection is not null && SelectionReport.OnEdge(a.Selection))) md.Append(SelectionReport.EdgeNote).Append("\n\n");
         if (results.References.Count > 0)
         {
             md.Append("Reference levels of the true reward: ")
@@ -146,9 +148,12 @@ public static class ReportWriter
         {
             md.Append("Algorithms: ").Append(string.Join("; ", described.Select(a => $"`{a.Name}` {Cell(a.Description!)}"))).Append(".\n\n");
         }
+        SelectionReport.RenderFailures(md, results);
         RenderHeadToHead(md, results);
         RenderSweeps(md, results);
         RenderValueAblation(md, results);
+        SelectionReport.RenderOptimum(md, results);
+        SelectionReport.RenderSelection(md, results);
 
         if (plots.Count > 0)
         {
@@ -220,7 +225,7 @@ public static class ReportWriter
     {
         if (results.HeadToHead.Count == 0) return;
         md.Append("## Head to head\n\n");
-        md.Append("Win rate of the first algorithm's sample over the second's on the same held-out prompt (ties ½): mean ± standard deviation over seeds; with one seed, the standard error over prompts.\n\n");
+        md.Append("Win rate of the first algorithm's sample over the second's on the same test prompt (ties ½), each at its setting chosen on validation: mean ± standard deviation over seeds; with one seed, the standard error over prompts.\n\n");
         md.Append("| comparison | win rate | per seed |\n|---|---:|---|\n");
         foreach (var h in results.HeadToHead)
         {
@@ -237,7 +242,13 @@ public static class ReportWriter
         var families = SweepFamilies(results);
         if (families.Count == 0) return;
         md.Append("## Regularisation: τ (DRO) and β (KTO)\n\n");
-        md.Append("Each cell: mean ± standard deviation over seeds. See the plot `reward_vs_kl_sweep.svg` below.\n\n");
+        md.Append("Each cell: test numbers, mean ± standard deviation over seeds, each strength at its own learning rate and step chosen on validation. See the plot `reward_vs_kl_sweep.svg` below.\n\n");
+        foreach (var choice in results.StrengthChoices)
+        {
+            md.Append("**").Append(Cell(choice.Family)).Append("**: `").Append(Cell(choice.Chosen)).Append("` chosen by the ").Append(Cell(choice.Criterion)).Append(" (")
+              .Append(string.Join(", ", choice.Candidates.Select(c => $"`{Cell(c.Name)}` {(100 * c.ValidationWinRate).ToString("0.0", CultureInfo.InvariantCulture)}%")))
+              .Append(").\n\n");
+        }
         foreach (var (family, arms) in families)
         {
             md.Append("### ").Append(family).Append("\n\n");
@@ -256,8 +267,8 @@ public static class ReportWriter
         AlgorithmResult? Find(string value) => arms.FirstOrDefault(a => (a.Value ?? "per-example") == value);
         string Cell2(AlgorithmResult? a) => a is null ? "—" : $"{Summary(a.Seeds.Select(s => s.Final.WinRateVsSft).ToList(), a.Seeds.Select(s => s.Final.WinRateStandardError).ToList(), percent: true)} (`{a.Name}`)";
         md.Append("## Value ablation (DRO-V)\n\n");
-        md.Append("The paper's parameter-sharing ablation: win rate against SFT, mean ± standard deviation over seeds. ")
-          .Append("Two networks: the value has its own T5 encoder (`per-example`) or is one learned scalar (`single`); one network: a value head on the policy's own encoder (`shared`). ")
+        md.Append("The paper's parameter-sharing ablation: test win rate against SFT, mean ± standard deviation over seeds, each variant at its own setting chosen on validation. ")
+          .Append("Two networks: the value has its own copy of the policy's network (T5: the encoder; Llama: the decoder stack) with one value per example (`per-example`), or is one learned scalar (`single`); one network: a value head on the policy's own network (`shared`). ")
           .Append("A single scalar shares no parameters with the policy, so the one-network, one-value cell is the same model as the two-network one.\n\n");
         md.Append("| | one value per example | one value per batch |\n|---|---|---|\n");
         md.Append("| two networks | ").Append(Cell2(Find("per-example"))).Append(" | ").Append(Cell2(Find("single"))).Append(" |\n");

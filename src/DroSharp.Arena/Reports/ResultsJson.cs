@@ -65,6 +65,8 @@ public static class ResultsJson
         if (results.Algorithms is null) throw new FormatException($"{source}: field 'algorithms' is null");
         if (results.Samples is null) throw new FormatException($"{source}: field 'samples' is null");
         if (results.HeadToHead is null) throw new FormatException($"{source}: field 'head_to_head' is null");
+        if (results.StrengthChoices is null || results.StrengthChoices.Any(c => c is null || c.Candidates is null)) throw new FormatException($"{source}: field 'strength_choices' is null or holds null");
+        if (results.Optimum is null || results.Optimum.Any(o => o is null)) throw new FormatException($"{source}: field 'optimum' is null or holds null");
         for (int i = 0; i < results.HeadToHead.Count; i++)
         {
             var h = results.HeadToHead[i];
@@ -80,6 +82,8 @@ public static class ResultsJson
             if (string.IsNullOrWhiteSpace(alg.Name)) throw new FormatException($"{where}: field 'name' is missing or empty");
             if (!names.Add(alg.Name)) throw new FormatException($"{where}: algorithm '{alg.Name}' appears twice");
             if (alg.Seeds is null) throw new FormatException($"{where} ('{alg.Name}'): field 'seeds' is null");
+            if (alg.Failures is null || alg.Failures.Any(d => d is null)) throw new FormatException($"{where} ('{alg.Name}'): field 'failures' is null or holds null");
+            if (alg.Selection is { } sel && (sel.Grid is null || sel.Grid.Any(g => g is null))) throw new FormatException($"{where} ('{alg.Name}'): selection.grid is null or holds null");
             for (int s = 0; s < alg.Seeds.Count; s++)
             {
                 var seed = alg.Seeds[s];

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace DroSharp.Arena.Reports;
 
-/// <summary>The results as aligned plain-text tables for a terminal: every algorithm, then the head-to-head comparisons.</summary>
+/// <summary>The results as aligned plain-text tables for a terminal: every algorithm (test numbers at its setting chosen on validation), then the head-to-head comparisons.</summary>
 public static class ResultsTable
 {
     public static string Render(ArenaResults results)
@@ -11,12 +11,13 @@ public static class ResultsTable
         ArgumentNullException.ThrowIfNull(results);
         int seeds = results.Algorithms.Select(a => a.Seeds.Count).DefaultIfEmpty(0).Max();
         int prompts = results.Algorithms.SelectMany(a => a.Seeds).Select(s => s.Final.Prompts).DefaultIfEmpty(0).Max();
-        var rows = new List<string[]> { new[] { "algorithm", "win rate vs SFT", "reward (sampled)", "reward (greedy)", "KL(π‖π_ref)" } };
+        var rows = new List<string[]> { new[] { "algorithm", "chosen on validation", "win rate vs SFT", "reward (sampled)", "reward (greedy)", "KL(π‖π_ref)" } };
         foreach (var a in results.Algorithms)
         {
             var f = a.Seeds.Select(s => s.Final).ToList();
             rows.Add([
                 a.Name,
+                SelectionReport.ChosenCell(a),
                 Cell(f.Select(x => x.WinRateVsSft).ToList(), f.Select(x => x.WinRateStandardError).ToList(), percent: true),
                 Cell(f.Select(x => (double?)x.SampledReward).ToList(), null, percent: false),
                 Cell(f.Select(x => x.GreedyReward).ToList(), null, percent: false),
@@ -25,7 +26,7 @@ public static class ResultsTable
         }
         var sb = new StringBuilder();
         string spread = seeds > 1 ? "mean ± std over seeds" : "± standard error over prompts";
-        sb.Append(string.Create(CultureInfo.InvariantCulture, $"{results.Task}: {prompts} held-out prompts, {seeds} seed(s); {spread}\n"));
+        sb.Append(string.Create(CultureInfo.InvariantCulture, $"{results.Task}: {prompts} test prompts, {seeds} seed(s); {spread}; learning rate and step chosen on the validation prompts\n"));
         AppendTable(sb, rows);
         if (results.HeadToHead.Count > 0)
         {

@@ -7,10 +7,12 @@ namespace DroSharp.Arena.Tasks;
 /// A task whose true reward r(x, y) is known to the arena and hidden from the model.
 /// Text is space-separated words so a word-level tokenizer gives one token per word.
 ///
-/// Prompt split: a prompt is held out for evaluation iff a salted 64-bit hash of its canonical
-/// text falls below <see cref="EvalFraction"/>; training prompts are drawn from the rest. The split
-/// depends only on the prompt text and the task name, never on a seed, so evaluation prompts
-/// are disjoint from training prompts by construction, across runs and seeds.
+/// Prompt split: a prompt is held out iff a salted 64-bit hash of its canonical text falls below
+/// <see cref="EvalFraction"/>; training prompts are drawn from the rest. A held-out prompt is a
+/// validation prompt (for choosing τ, β, learning rates and steps) iff the next output of the same
+/// hash stream falls below <see cref="ValidationShare"/>, else a test prompt (for reporting). The
+/// split depends only on the prompt text and the task name, never on a seed, so training, validation
+/// and test prompts are disjoint by construction, across runs and seeds.
 /// </summary>
 public abstract class ArenaTask
 {
@@ -29,8 +31,11 @@ public abstract class ArenaTask
     /// <summary>Every word that may appear in a prompt or a well-formed completion, sorted ordinally.</summary>
     public abstract IReadOnlyList<string> Vocabulary { get; }
 
-    /// <summary>Fraction of the prompt space held out for evaluation (by hash).</summary>
+    /// <summary>Fraction of the prompt space held out for validation and test (by hash).</summary>
     public virtual double EvalFraction => 0.2;
+
+    /// <summary>Fraction of the held-out prompts that are validation prompts; the rest are test prompts.</summary>
+    public virtual double ValidationShare => 0.5;
 
     /// <summary>The hidden true reward of <paramref name="completion"/> for <paramref name="prompt"/>.</summary>
     public abstract double Reward(string prompt, string completion);
@@ -56,8 +61,11 @@ public abstract class ArenaTask
     /// </summary>
     protected virtual IReadOnlyList<string>? AllPrompts => null;
 
-    /// <summary>True when the prompt belongs to the held-out evaluation split.</summary>
-    public bool IsHeldOut(string prompt)
+    /// <summary>True when the prompt is held out (a validation or a test prompt), never a training prompt.</summary>
+    public bool IsHeldOut(string prompt) => SplitOf(prompt) != PromptSplit.Train;
+
+    /// <summary>Which split the prompt belongs to (a function of its canonical text and the task name only).</summary>
+    public PromptSplit SplitOf(string prompt)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ulong h = 0xCBF29CE484222325UL; // FNV-1a 64 over the task name, a separator, then the canonical prompt
@@ -65,7 +73,9 @@ public abstract class ArenaTask
         h = (h ^ 0x1F) * 0x100000001B3UL;
         foreach (char ch in CanonicalPrompt(prompt)) h = (h ^ ch) * 0x100000001B3UL;
         ulong mixed = DeterministicRandom.SplitMix64(ref h); // FNV alone is weak in its low bits
-        return (mixed >> 11) * (1.0 / (1UL << 53)) < EvalFraction;
+        if ((mixed >> 11) * (1.0 / (1UL << 53)) >= EvalFraction) return PromptSplit.Train;
+        ulong second = DeterministicRandom.SplitMix64(ref h); // the stream's next output: independent of the first
+        return (second >> 11) * (1.0 / (1UL << 53)) < ValidationShare ? PromptSplit.Validation : PromptSplit.Test;
     }
 
     /// <summary>
@@ -93,22 +103,30 @@ public abstract class ArenaTask
         return prompts;
     }
 
+    /// <summary>The first <paramref name="n"/> validation prompts (for choosing settings); see <see cref="HeldOutPrompts"/>.</summary>
+    public IReadOnlyList<string> ValidationPrompts(int n) => HeldOutPrompts(PromptSplit.Validation, n);
+
+    /// <summary>The first <paramref name="n"/> test prompts (for reporting); see <see cref="HeldOutPrompts"/>.</summary>
+    public IReadOnlyList<string> TestPrompts(int n) => HeldOutPrompts(PromptSplit.Test, n);
+
     /// <summary>
-    /// The first <paramref name="n"/> distinct held-out prompts in a fixed order: the same for every
-    /// call, run and seed, and EvalPrompts(n) is a prefix of EvalPrompts(m) for m ≥ n.
+    /// The first <paramref name="n"/> distinct prompts of a held-out split in a fixed order: the same for every
+    /// call, run and seed, and HeldOutPrompts(s, n) is a prefix of HeldOutPrompts(s, m) for m ≥ n.
     /// </summary>
-    public IReadOnlyList<string> EvalPrompts(int n)
+    public IReadOnlyList<string> HeldOutPrompts(PromptSplit split, int n)
     {
+        if (split == PromptSplit.Train) throw new ArgumentException("training prompts are sampled (SamplePrompts), not listed", nameof(split));
         ArgumentOutOfRangeException.ThrowIfNegative(n);
-        var rng = new DeterministicRandom(0xE7A1_5EEDUL ^ (ulong)StableHash(Name));
+        var rng = new DeterministicRandom(0xE7A1_5EEDUL ^ (ulong)StableHash(Name) ^ (split == PromptSplit.Test ? 0UL : 0x5A1DUL));
         var all = AllPrompts;
+        string what = split == PromptSplit.Validation ? "validation" : "test";
         if (all is not null)
         {
-            var heldOut = all.Where(IsHeldOut).ToArray();
-            if (n > heldOut.Length)
-                throw new ArgumentOutOfRangeException(nameof(n), n, $"task '{Name}' has only {heldOut.Length} held-out evaluation prompts");
-            rng.Shuffle(heldOut.AsSpan());
-            return heldOut[..n];
+            var inSplit = all.Where(p => SplitOf(p) == split).ToArray();
+            if (n > inSplit.Length)
+                throw new ArgumentOutOfRangeException(nameof(n), n, $"task '{Name}' has only {inSplit.Length} held-out {what} prompts");
+            rng.Shuffle(inSplit.AsSpan());
+            return inSplit[..n];
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -117,9 +135,9 @@ public abstract class ArenaTask
         while (prompts.Count < n)
         {
             if (++attempts > maxAttempts)
-                throw new InvalidOperationException($"task '{Name}': found only {prompts.Count} distinct held-out prompts in {maxAttempts} draws, {n} requested");
+                throw new InvalidOperationException($"task '{Name}': found only {prompts.Count} distinct held-out {what} prompts in {maxAttempts} draws, {n} requested");
             string p = DrawPrompt(rng);
-            if (IsHeldOut(p) && seen.Add(p)) prompts.Add(p);
+            if (SplitOf(p) == split && seen.Add(p)) prompts.Add(p);
         }
         return prompts;
     }

@@ -71,6 +71,12 @@ public sealed class SentimentTask : ArenaTask
 
     public override FeedbackThreshold DefaultFeedback => new(0.0, 0.5);
 
+    /// <summary>
+    /// 40 % of the 1,600 prompts are held out, so that the validation and the test split each hold about 320
+    /// (enough for 256 of each); 960 remain for training.
+    /// </summary>
+    public override double EvalFraction => 0.4;
+
     public override int MaxCompletionTokens => _options.MaxCompletionTokens;
 
     public override IReadOnlyList<string> Vocabulary => _vocabulary;

@@ -39,7 +39,8 @@ public sealed class ExperimentConfigTests
     [InlineData("seeds")]
     [InlineData("duplicate seeds")]
     [InlineData("rpo")]
-    [InlineData("curve")]
+    [InlineData("lr grid")]
+    [InlineData("optimum")]
     [InlineData("batch")]
     [InlineData("reserved")]
     public void Validate_NamesTheBadSetting(string what)
@@ -51,7 +52,8 @@ public sealed class ExperimentConfigTests
             "seeds" => good with { Seeds = [] },
             "duplicate seeds" => good with { Seeds = [1, 1] },
             "rpo" => good with { Algorithms = AlgorithmSpec.ParseList("rpo") },
-            "curve" => good with { CurvePrompts = 300, EvalPrompts = 100 },
+            "lr grid" => good with { LearningRates = [1e-4, 1e-4] },
+            "optimum" => good with { OptimumSamples = 1 },
             "batch" => good with { FeedbackPrompts = 4, BatchSize = 8 },
             "reserved" => good with { Algorithms = [AlgorithmSpec.Parse("dro-v") with { Name = "sft" }] },
             _ => throw new ArgumentException(what),
@@ -63,11 +65,36 @@ public sealed class ExperimentConfigTests
             "seeds" => "seed",
             "duplicate seeds" => "distinct",
             "rpo" => "several responses",
-            "curve" => "curve prompts",
+            "lr grid" => "twice",
+            "optimum" => "optimum samples",
             "batch" => "fewer than one batch",
             _ => "reserved",
         };
         Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void LearningRatesFor_AnArmsOwnRateReplacesTheGrid()
+    {
+        var config = new ExperimentConfig { LearningRate = 2e-4 };
+        Assert.Equal([2e-4], config.LearningRatesFor(AlgorithmSpec.Parse("dro-v")));
+        config = config with { LearningRates = [1e-5, 1e-4] };
+        Assert.Equal([1e-5, 1e-4], config.LearningRatesFor(AlgorithmSpec.Parse("dro-v")));
+        Assert.Equal([1e-6], config.LearningRatesFor(AlgorithmSpec.Parse("kto-trl:lr=1e-6")));
+    }
+
+    [Fact]
+    public void ModelSize_LlamaMatchingHasAboutTheT5sWeights()
+    {
+        var t5 = new ModelSize();
+        var llama = ModelSize.LlamaMatching(t5);
+        Assert.Equal(ModelSize.Llama, llama.Family);
+        Assert.Equal(0, llama.EncoderLayers);
+        Assert.Equal(5, llama.DecoderLayers); // 2·(4·64·64 + 3·64·128) + 2·(8·64·64 + 3·64·128) = 196,608 ≈ 4.8 Llama layers of 40,960
+        var big = new ModelSize { DModel = 256, DFf = 1024, DKv = 64, Heads = 4, EncoderLayers = 4, DecoderLayers = 4 };
+        Assert.Equal(9, ModelSize.LlamaMatching(big).DecoderLayers); // a = 256·256, f = 256·1024: 4·(4a + 3f) + 4·(8a + 3f) = 9,437,184 = 9·(4a + 3f)
+        Assert.Throws<ArgumentException>(() => (t5 with { Family = ModelSize.Llama }).Validate()); // a Llama has no encoder layers
+        Assert.Throws<ArgumentException>(() => (llama with { Family = "gpt" }).Validate());
     }
 
     [Fact]

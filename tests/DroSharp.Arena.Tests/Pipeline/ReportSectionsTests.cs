@@ -47,7 +47,7 @@ public sealed class ReportSectionsTests
         var plots = ReportWriter.BuildPlots(results);
         string md = ReportWriter.RenderMarkdown(results, plots);
         string main = md[md.IndexOf("## Results", StringComparison.Ordinal)..md.IndexOf("## Head to head", StringComparison.Ordinal)];
-        Assert.Contains("| dro-v | 3 |", main);
+        Assert.Contains("| dro-v | — | 3 |", main);
         Assert.DoesNotContain("dro-v:tau=0.1 |", main);
         Assert.Contains("| dro-v vs kto-paper | 41.0% ± 1.4 | 40.0%, 42.0% |", md);
         Assert.Contains("### DRO-V", md);
@@ -88,13 +88,56 @@ public sealed class ReportSectionsTests
     {
         string text = ResultsTable.Render(Sample());
         var lines = text.Split('\n');
-        Assert.StartsWith("arithmetic: 100 held-out prompts, 3 seed(s); mean ± std over seeds", lines[0]);
+        Assert.StartsWith("arithmetic: 100 test prompts, 3 seed(s); mean ± std over seeds", lines[0]);
         Assert.Contains(lines, l => l.StartsWith("sft ", StringComparison.Ordinal) && l.Contains('—'));
         Assert.Contains(lines, l => l.StartsWith("dro-v:value=shared", StringComparison.Ordinal) && l.Contains("70.5% ± 1.0"));
         Assert.Contains(lines, l => l.StartsWith("dro-v vs kto-paper", StringComparison.Ordinal) && l.Contains("41.0% ± 1.4"));
         // Columns line up: every row of the first table has the same length.
         var table = lines.Skip(1).TakeWhile(l => l.Length > 0).Where(l => !l.StartsWith('-')).ToList();
         Assert.Single(table.Select(l => l.Length).Distinct());
+    }
+
+    [Fact]
+    public void OptimumSection_SetsEachDroVRunBesidePiStarOfItsTau()
+    {
+        var results = Sample();
+        // π_ref 0.5, π* 0.9 on both seeds; dro-v (τ = 1) reaches 0.7 and 0.71 (Arm's rewards: win + 0.01·seed index).
+        foreach (ulong seed in new ulong[] { 1, 2, 3 })
+            results.Optimum.Add(new OptimumEstimate { Seed = seed, Tau = 1, ExpectedReward = 0.9, ReferenceReward = 0.5, Kl = 0.4, StandardError = 0.01, MeanEffectiveSampleSize = 20, MinEffectiveSampleSize = 3, SamplesPerPrompt = 64, Prompts = 100 });
+        string md = ReportWriter.RenderMarkdown(results, []);
+        Assert.Contains("## The KL-regularised optimum π*", md);
+        Assert.Contains("| 1 | π* (estimate) | 0.900 ± 0.000 | 0.400 ± 0.000 | 100% | 0.010 | 20.0 (min 3.0) |", md);
+        // (0.70 − 0.5)/0.4, (0.71 − 0.5)/0.4, (0.72 − 0.5)/0.4 = 50, 52.5, 55 %
+        Assert.Contains("| 1 | `dro-v` | 0.710 ± 0.010 | 0.500 ± 0.100 | 52.5% ± 2.5 | | |", md);
+        Assert.Contains("| 1 | `dro-v:value=single` |", md);
+        Assert.DoesNotContain("`dro-v:tau=0.1`", md[md.IndexOf("## The KL-regularised", StringComparison.Ordinal)..]); // no π* estimate at τ = 0.1
+    }
+
+    [Fact]
+    public void SelectionSection_ShowsTheGridWithTheChoiceInBold()
+    {
+        var results = Sample();
+        results.Algorithms[1].Selection = new SelectionResult
+        {
+            Criterion = "the rule", LearningRate = 1e-4, Step = 200,
+            Grid =
+            {
+                new GridPoint { LearningRate = 1e-4, Step = 100, ValidationWinRate = 0.6, ValidationWinRateStd = 0.01, Seeds = 3, Eligible = true },
+                new GridPoint { LearningRate = 1e-4, Step = 200, ValidationWinRate = 0.65, ValidationWinRateStd = 0.02, Seeds = 3, Eligible = true },
+                new GridPoint { LearningRate = 1e-3, Step = 100, ValidationWinRate = 0.7, ValidationWinRateStd = 0.0, Seeds = 1, Eligible = false },
+            },
+        };
+        results.Algorithms[1].Failures.Add(new RunFailure { Seed = 2, LearningRate = 1e-3, Step = 140, Diverged = true, Message = "the loss became NaN at step 140" });
+        string md = ReportWriter.RenderMarkdown(results, []);
+        Assert.Contains("| dro-v | LR 1e-4, step 200 † | 3 |", md); // the last step of the grid, and its smaller learning rate
+        Assert.Contains(SelectionReport.EdgeNote, md);
+        results.Algorithms[1].Selection!.Grid.Add(new GridPoint { LearningRate = 1e-4, Step = 300, ValidationWinRate = 0.6, Seeds = 3, Eligible = true });
+        results.Algorithms[1].Selection!.Grid.Add(new GridPoint { LearningRate = 3e-5, Step = 300, ValidationWinRate = 0.6, Seeds = 3, Eligible = true });
+        Assert.False(SelectionReport.OnEdge(results.Algorithms[1].Selection!)); // now inside: steps 100–300, rates 3e-5–1e-3
+        Assert.Contains("**dro-v**: chosen LR 1e-4, step 200 (validation win rate 65.0% ± 2.0 over 3 seeds).", md);
+        Assert.Contains("| 1e-4 | 60.0% ± 1.0 | **65.0% ± 2.0** |", md);
+        Assert.Contains("| 1e-3 | 70.0% (only 1 seed) | — |", md);
+        Assert.Contains("| dro-v | 2 | 1e-3 | 140 | diverged: the loss became NaN at step 140 |", md);
     }
 
     [Fact]

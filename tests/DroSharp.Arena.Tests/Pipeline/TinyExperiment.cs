@@ -2,10 +2,12 @@ using DroSharp.Arena.Pipeline;
 
 namespace DroSharp.Arena.Tests.Pipeline;
 
-/// <summary>An experiment small enough to run in a test: a 1+1-layer, d_model 16 T5, a handful of steps and prompts.</summary>
+/// <summary>An experiment small enough to run in a test: a 1+1-layer, d_model 16 T5 (or a 2-layer Llama), a handful of steps and prompts.</summary>
 internal static class TinyExperiment
 {
     public static readonly ModelSize Model = new() { DModel = 16, DFf = 32, DKv = 8, Heads = 2, EncoderLayers = 1, DecoderLayers = 1 };
+
+    public static readonly ModelSize Llama = new() { Family = ModelSize.Llama, DModel = 16, DFf = 32, DKv = 8, Heads = 2, EncoderLayers = 0, DecoderLayers = 2 };
 
     public static ExperimentConfig Config(string directory, string algorithms = "dro-v,kto-paper,sft-pos", params ulong[] seeds) => new()
     {
@@ -18,7 +20,7 @@ internal static class TinyExperiment
         // Thumbs up with probability σ(r / 0.1): at least ½ for every response, so SFT-on-positives has enough rows.
         FeedbackPrompts = 32, FeedbackCenter = 0.0, FeedbackScale = 0.1,
         Steps = 4, BatchSize = 8, WarmupSteps = 1,
-        EvalPrompts = 12, CurvePrompts = 6, CurveEvery = 2, GenerationBatchSize = 8, SampleCount = 1,
+        ValidationPrompts = 10, TestPrompts = 12, CheckpointEvery = 2, GenerationBatchSize = 8, SampleCount = 1,
     };
 
     public static string NewDirectory() => Path.Combine(Path.GetTempPath(), "drosharp-arena-pipeline-" + Guid.NewGuid().ToString("N"));

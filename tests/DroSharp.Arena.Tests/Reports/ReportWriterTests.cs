@@ -73,9 +73,9 @@ public sealed class ReportWriterTests : IDisposable
         var results = Sample();
         string md = ReportWriter.RenderMarkdown(results, ReportWriter.BuildPlots(results));
         Assert.StartsWith("# DroSharp arena: sentiment", md);
-        Assert.Contains("| algorithm | seeds | reward (sampled) | reward (greedy) | win rate vs SFT | KL(π‖π_ref) |", md);
+        Assert.Contains("| algorithm | chosen on validation | seeds | reward (sampled) | reward (greedy) | win rate vs SFT | KL(π‖π_ref) |", md);
         // dro-v: rewards 2.0 and 2.1 → mean 2.05, sample std 0.0707; win rates 60 % and 61 %.
-        Assert.Contains("| dro-v | 2 | 2.050 ± 0.071 | 2.500 ± 0.000 | 60.5% ± 0.7 | 4.100 ± 0.141 |", md);
+        Assert.Contains("| dro-v | — | 2 | 2.050 ± 0.071 | 2.500 ± 0.000 | 60.5% ± 0.7 | 4.100 ± 0.141 |", md);
         Assert.Contains("demonstrations -0.200", md);
         Assert.Contains("| steps | 200 |", md);
         Assert.Contains("very good \\| really .", md); // pipe escaped inside a table cell
@@ -88,7 +88,7 @@ public sealed class ReportWriterTests : IDisposable
         var results = Sample(seeds: 1);
         results.Algorithms[1].Seeds[0].Final.GreedyReward = null;
         string md = ReportWriter.RenderMarkdown(results, []);
-        Assert.Contains("| dro-v | 1 | 2.000 | — | 60.0% (s.e. 2.0) | 4.000 (s.e. 0.100) |", md);
+        Assert.Contains("| dro-v | — | 1 | 2.000 | — | 60.0% (s.e. 2.0) | 4.000 (s.e. 0.100) |", md);
         Assert.DoesNotContain("## Plots", md);
     }
 

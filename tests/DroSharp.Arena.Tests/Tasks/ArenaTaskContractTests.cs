@@ -23,29 +23,41 @@ public class ArenaTaskContractTests
     }
 
     [Theory, MemberData(nameof(TaskNames))]
-    public void EvalPrompts_AreFixedDistinctAndNested(string name)
+    public void HeldOutPrompts_AreFixedDistinctAndNested(string name)
     {
         var task = Create(name);
-        var first = task.EvalPrompts(100);
-        Assert.Equal(first, Create(name).EvalPrompts(100));
-        Assert.Equal(100, first.Distinct().Count());
-        Assert.Equal(first.Take(30), task.EvalPrompts(30));
-        Assert.Empty(task.EvalPrompts(0));
+        foreach (var split in new[] { PromptSplit.Validation, PromptSplit.Test })
+        {
+            var first = task.HeldOutPrompts(split, 100);
+            Assert.Equal(first, Create(name).HeldOutPrompts(split, 100));
+            Assert.Equal(100, first.Distinct().Count());
+            Assert.Equal(first.Take(30), task.HeldOutPrompts(split, 30));
+            Assert.Empty(task.HeldOutPrompts(split, 0));
+        }
+        Assert.Equal(task.TestPrompts(20), task.HeldOutPrompts(PromptSplit.Test, 20));
+        Assert.Equal(task.ValidationPrompts(20), task.HeldOutPrompts(PromptSplit.Validation, 20));
+        Assert.Throws<ArgumentException>(() => task.HeldOutPrompts(PromptSplit.Train, 5));
     }
 
     [Theory, MemberData(nameof(TaskNames))]
-    public void EvalPrompts_AreDisjointFromTrainingPromptsOfEverySeed(string name)
+    public void ValidationTestAndTrainingPrompts_AreDisjoint(string name)
     {
         var task = Create(name);
-        var eval = task.EvalPrompts(200).ToHashSet();
-        Assert.All(eval, p => Assert.True(task.IsHeldOut(p)));
+        // The default experiment uses 256 of each; both splits must hold that many.
+        var validation = task.ValidationPrompts(256).ToHashSet();
+        var test = task.TestPrompts(256).ToHashSet();
+        Assert.Empty(validation.Intersect(test));
+        Assert.All(validation, p => Assert.Equal(PromptSplit.Validation, task.SplitOf(p)));
+        Assert.All(test, p => Assert.Equal(PromptSplit.Test, task.SplitOf(p)));
+        Assert.All(validation.Concat(test), p => Assert.True(task.IsHeldOut(p)));
         for (ulong seed = 0; seed < 5; seed++)
         {
             var train = task.SamplePrompts(new DeterministicRandom(seed), 1000);
-            Assert.All(train, p => Assert.False(task.IsHeldOut(p)));
-            Assert.DoesNotContain(train, eval.Contains);
+            Assert.All(train, p => Assert.Equal(PromptSplit.Train, task.SplitOf(p)));
+            Assert.DoesNotContain(train, test.Contains);
+            Assert.DoesNotContain(train, validation.Contains);
             var demos = task.Demonstrations(new DeterministicRandom(seed), 200);
-            Assert.DoesNotContain(demos, d => eval.Contains(d.Prompt));
+            Assert.DoesNotContain(demos, d => test.Contains(d.Prompt) || validation.Contains(d.Prompt));
         }
     }
 
@@ -58,6 +70,11 @@ public class ArenaTaskContractTests
             for (int b = 0; b < 100; b++, total++)
                 if (task.IsHeldOut(ArithmeticTask.FormatPrompt(a, b))) heldOut++;
         Assert.InRange(heldOut / (double)total, 0.18, 0.22);
+        int validation = 0;
+        for (int a = 0; a < 100; a++)
+            for (int b = 0; b < 100; b++)
+                if (task.SplitOf(ArithmeticTask.FormatPrompt(a, b)) == PromptSplit.Validation) validation++;
+        Assert.InRange(validation / (double)heldOut, 0.45, 0.55); // ValidationShare = ½ of the held-out prompts
         Assert.Equal(task.IsHeldOut("4 7 + 8 5 ="), task.IsHeldOut("47+85=")); // same prompt for the reward, same side of the split
     }
 
@@ -130,7 +147,7 @@ public class ArenaTaskContractTests
         Assert.Equal(vocabulary.Count, task.Vocabulary.Count);
         foreach (string line in corpus)
             Assert.All(line.Split(' ', StringSplitOptions.RemoveEmptyEntries), w => Assert.Contains(w, vocabulary));
-        foreach (string p in task.EvalPrompts(50))
+        foreach (string p in task.TestPrompts(50).Concat(task.ValidationPrompts(50)))
             Assert.All(p.Split(' '), w => Assert.Contains(w, vocabulary));
     }
 

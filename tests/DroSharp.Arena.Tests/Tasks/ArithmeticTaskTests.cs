@@ -98,21 +98,22 @@ public class ArithmeticTaskTests
     public void OneDigitOperands_HaveASmallPromptSpace()
     {
         var task = new ArithmeticTask(new ArithmeticTaskOptions { MaxOperandDigits = 1 });
-        var eval = task.EvalPrompts(10);
+        var eval = task.TestPrompts(5);
         Assert.All(eval, p => Assert.Matches(@"^[0-9] \+ [0-9] =$", p));
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => task.EvalPrompts(100));
-        Assert.Contains("held-out", e.Message);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => task.TestPrompts(100));
+        Assert.Contains("held-out test", e.Message);
         Assert.Equal(4, task.MaxCompletionTokens);
     }
 
     [Fact]
-    public void ThreeDigitOperands_SampleEvalPromptsWithoutListingTheSpace()
+    public void ThreeDigitOperands_SampleTestPromptsWithoutListingTheSpace()
     {
         var task = new ArithmeticTask(new ArithmeticTaskOptions { MaxOperandDigits = 3 });
-        var eval = task.EvalPrompts(50);
+        var eval = task.TestPrompts(50);
         Assert.Equal(50, eval.Distinct().Count());
-        Assert.All(eval, p => Assert.True(task.IsHeldOut(p)));
-        Assert.Equal(eval.Take(20), task.EvalPrompts(20));
+        Assert.All(eval, p => Assert.Equal(PromptSplit.Test, task.SplitOf(p)));
+        Assert.Equal(eval.Take(20), task.TestPrompts(20));
+        Assert.Empty(eval.Intersect(task.ValidationPrompts(50)));
     }
 
     [Fact]
