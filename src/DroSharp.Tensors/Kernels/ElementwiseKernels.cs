@@ -28,6 +28,25 @@ public static unsafe class ElementwiseKernels
     /// <summary>y += a.</summary>
     public static void Accumulate(float* a, float* y, int n) => Run(Op.Accumulate, a, null, y, 0f, n);
 
+    /// <summary>x[0, n) = 0, split over the pool above <see cref="MinPerThread"/>·8 elements (a clear runs at memory speed, so less is not worth waking a thread for).</summary>
+    public static void Clear(float* x, int n)
+    {
+        if (n < 8 * MinPerThread)
+        {
+            new Span<float>(x, n).Clear();
+            return;
+        }
+        var job = new ClearJob { X = x };
+        WorkerPool.Default.For(n, ref job, 8 * MinPerThread);
+    }
+
+    private struct ClearJob : IParallelJob
+    {
+        public float* X;
+
+        public readonly void Execute(int start, int end) => new Span<float>(X + start, end - start).Clear();
+    }
+
     /// <summary>y += a, or with <paramref name="store"/> y = a + 0 (the same values as accumulating into zeros; y may hold anything).</summary>
     public static void Accumulate(float* a, float* y, int n, bool store) => Run(store ? Op.StorePlusZero : Op.Accumulate, a, null, y, 0f, n);
 
