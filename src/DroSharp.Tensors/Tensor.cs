@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using DroSharp.Tensors.Kernels;
 
 namespace DroSharp.Tensors;
 
@@ -102,7 +103,8 @@ public sealed unsafe class Tensor : IDisposable
 
     public float[] ToArray() => Span.ToArray();
 
-    public void Clear() => new Span<float>(_data, Length).Clear();
+    /// <summary>Sets every element to zero (on the worker pool when the tensor is large: gradients of whole weight matrices).</summary>
+    public void Clear() => ElementwiseKernels.Clear(_data, Length);
 
     public void Fill(float value) => new Span<float>(_data, Length).Fill(value);
 

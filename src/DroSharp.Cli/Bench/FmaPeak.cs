@@ -44,13 +44,23 @@ public sealed class FmaPeak
     public int Threads => _threads;
 
     /// <summary>One trial on all threads at once: GFLOP/s summed over the threads.</summary>
-    public double Trial()
+    public double Trial() => TrialWithCpu().Gflops;
+
+    /// <summary>
+    /// One trial on all threads at once: GFLOP/s summed over the threads, and GFLOP per second of
+    /// process CPU time (what one thread does while it runs: unlike the first, not lowered when other
+    /// processes take the cores).
+    /// </summary>
+    public (double Gflops, double GflopPerCpuSecond) TrialWithCpu()
     {
         var job = new PeakJob(_level, _iterations);
+        double cpu0 = ProcessCpuTime.Seconds();
         long t0 = Stopwatch.GetTimestamp();
         WorkerPool.Default.For(_threads, ref job);
         double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        return 2.0 * _lanes * Chains * _iterations * _threads / seconds / 1e9;
+        double cpuSeconds = ProcessCpuTime.Seconds() - cpu0;
+        double gflop = 2.0 * _lanes * Chains * _iterations * _threads / 1e9;
+        return (gflop / seconds, gflop / Math.Max(cpuSeconds, 1e-9));
     }
 
     /// <summary>The best of <paramref name="trials"/> trials.</summary>

@@ -35,9 +35,17 @@ public sealed class TrainingStepBenchmark
 
     /// <param name="MatmulGflopPerStep">Matrix-product GFLOP of one step (<see cref="Models.MatmulFlops"/>: forward and backward of policy and value).</param>
     /// <param name="PeakGflops">Median of the FMA peak trials run between the timed steps (all threads).</param>
+    /// <param name="StepCpuSeconds">Process CPU time of each timed step (all threads).</param>
+    /// <param name="CpuEfficiency">
+    /// Matmul GFLOP per CPU-second of the median step over the FMA loop's GFLOP per CPU-second (median
+    /// of the trials): the step's efficiency in the time its threads actually ran, which time slices
+    /// taken by other processes on a loaded machine do not lower (threads blocked waiting for each
+    /// other do not count either, spinning does).
+    /// </param>
     public sealed record Result(string Preset, int Batch, int PromptLength, int ResponseLength, int Steps,
         double[] StepSeconds, double MedianStepSeconds, double TokensPerSecond, double PeakRssMegabytes,
-        long PolicyParameters, double MatmulGflopPerStep, double Gflops, double PeakGflops, double Efficiency, double[] PeakTrials);
+        long PolicyParameters, double MatmulGflopPerStep, double Gflops, double PeakGflops, double Efficiency, double[] PeakTrials,
+        double[] StepCpuSeconds, double CpuEfficiency);
 
     public Result Run(Action<string>? log = null)
     {
@@ -72,28 +80,43 @@ public sealed class TrainingStepBenchmark
                 Lora = Lora, BaseDtype = BaseDtype, GradientCheckpointing = GradientCheckpointing,
             };
             var times = new List<double>();
+            var cpuTimes = new List<double>();
             var peaks = new List<double>();
+            var cpuPeaks = new List<double>();
             var peak = new FmaPeak(Tensors.Threading.WorkerPool.Default.Threads);
             double flops = 0;
             using var trainer = new AlignmentTrainer(options, encoder: null, log is null ? TextWriter.Null : new ActionWriter(log));
             long last = 0;
-            trainer.StepStarting += _ => last = Stopwatch.GetTimestamp();
+            double lastCpu = 0;
+            trainer.StepStarting += _ =>
+            {
+                lastCpu = ProcessCpuTime.Seconds();
+                last = Stopwatch.GetTimestamp();
+            };
             trainer.StepCompleted += step =>
             {
                 double s = Stopwatch.GetElapsedTime(last).TotalSeconds;
-                log?.Invoke($"  step {step} ({(step <= 2 ? "warm-up" : "timed")}): {s:F3} s");
+                double cpu = ProcessCpuTime.Seconds() - lastCpu;
+                log?.Invoke($"  step {step} ({(step <= 2 ? "warm-up" : "timed")}): {s:F3} s, CPU {cpu:F3} s");
                 if (step <= 2) return;
                 times.Add(s);
+                cpuTimes.Add(cpu);
                 flops = trainer.LastStepMatmulFlops;
                 // The FMA peak beside each timed step (between steps, outside the timing).
-                for (int i = 0; i < 3; i++) peaks.Add(peak.Trial());
+                for (int i = 0; i < 3; i++)
+                {
+                    var (wall, perCpu) = peak.TrialWithCpu();
+                    peaks.Add(wall);
+                    cpuPeaks.Add(perCpu);
+                }
             };
             trainer.Train(resume: false, CancellationToken.None);
             double median = Median(times);
             double gflops = flops / 1e9 / median, peakGflops = Median(peaks);
+            double cpuEfficiency = flops / 1e9 / Median(cpuTimes) / Median(cpuPeaks);
             return new Result(Preset, Batch, PromptLength, ResponseLength, Steps, times.ToArray(), median,
                 Batch * (PromptLength + ResponseLength) / median, ProcessMemory.PeakRssMegabytes(), parameters,
-                flops / 1e9, gflops, peakGflops, gflops / peakGflops, peaks.ToArray());
+                flops / 1e9, gflops, peakGflops, gflops / peakGflops, peaks.ToArray(), cpuTimes.ToArray(), cpuEfficiency);
         }
         finally
         {

@@ -40,10 +40,11 @@ public static unsafe class ActivationKernels
     /// <summary>
     /// dGate += dy ⊙ linear ⊙ gelu_new'(gate); dLinear += dy ⊙ gelu_new(gate). Either gradient may be null.
     /// </summary>
-    public static void GatedGeluBackward(float* gate, float* linear, float* dy, float* dGate, float* dLinear, int n)
+    public static void GatedGeluBackward(float* gate, float* linear, float* dy, float* dGate, float* dLinear, int n,
+        bool overwriteGate = false, bool overwriteLinear = false)
     {
         if (dGate == null && dLinear == null) return;
-        Run(Kind.GatedBackward, gate, linear, dy, dGate, dLinear, n);
+        Run(Kind.GatedBackward, gate, linear, dy, dGate, dLinear, n, overwrite1: overwriteGate, overwrite2: overwriteLinear);
     }
 
     /// <summary>y = silu(x) = x·σ(x).</summary>
@@ -55,11 +56,16 @@ public static unsafe class ActivationKernels
     /// <summary>y = silu(gate) ⊙ up.</summary>
     public static void SiluGated(float* gate, float* up, float* y, int n) => Run(Kind.SiluGated, gate, up, null, y, null, n);
 
-    /// <summary>dGate += dy ⊙ up ⊙ silu'(gate); dUp += dy ⊙ silu(gate). Either gradient may be null.</summary>
-    public static void SiluGatedBackward(float* gate, float* up, float* dy, float* dGate, float* dUp, int n)
+    /// <summary>
+    /// dGate += dy ⊙ up ⊙ silu'(gate); dUp += dy ⊙ silu(gate). Either gradient may be null. With an
+    /// overwrite flag that gradient is stored instead (its buffer may hold anything; the values equal
+    /// those accumulated into zeros).
+    /// </summary>
+    public static void SiluGatedBackward(float* gate, float* up, float* dy, float* dGate, float* dUp, int n,
+        bool overwriteGate = false, bool overwriteUp = false)
     {
         if (dGate == null && dUp == null) return;
-        Run(Kind.SiluGatedBackward, gate, up, dy, dGate, dUp, n);
+        Run(Kind.SiluGatedBackward, gate, up, dy, dGate, dUp, n, overwrite1: overwriteGate, overwrite2: overwriteUp);
     }
 
     /// <summary>y = cap·tanh(x/cap).</summary>
@@ -81,9 +87,14 @@ public static unsafe class ActivationKernels
 
     private enum Kind { Relu, ReluBackward, Gelu, GeluBackward, Gated, GatedBackward, Silu, SiluBackward, SiluGated, SiluGatedBackward, SoftCap, SoftCapBackward }
 
-    private static void Run(Kind kind, float* x, float* x2, float* dy, float* out1, float* out2, int n, float scalar = 0f)
+    private static void Run(Kind kind, float* x, float* x2, float* dy, float* out1, float* out2, int n, float scalar = 0f,
+        bool overwrite1 = false, bool overwrite2 = false)
     {
-        var job = new Job { Kind = kind, X = x, X2 = x2, DY = dy, Out1 = out1, Out2 = out2, S = scalar, Level = KernelDispatch.Level };
+        var job = new Job
+        {
+            Kind = kind, X = x, X2 = x2, DY = dy, Out1 = out1, Out2 = out2, S = scalar, Level = KernelDispatch.Level,
+            Overwrite1 = overwrite1, Overwrite2 = overwrite2,
+        };
         WorkerPool.Default.For(n, ref job, ElementwiseKernels.MinPerThread / 4);
     }
 
@@ -93,6 +104,7 @@ public static unsafe class ActivationKernels
         public float* X, X2, DY, Out1, Out2;
         public float S;
         public SimdLevel Level;
+        public bool Overwrite1, Overwrite2;
 
         public readonly void Execute(int start, int end)
         {
@@ -103,11 +115,11 @@ public static unsafe class ActivationKernels
                 case Kind.Gelu: GeluRange(X, Out1, start, end, Level); break;
                 case Kind.GeluBackward: GeluBackwardRange(X, DY, Out1, start, end, Level); break;
                 case Kind.Gated: GatedRange(X, X2, Out1, start, end, Level); break;
-                case Kind.GatedBackward: GatedBackwardRange(X, X2, DY, Out1, Out2, start, end, Level); break;
+                case Kind.GatedBackward: GatedBackwardRange(X, X2, DY, Out1, Out2, start, end, Level, Overwrite1, Overwrite2); break;
                 case Kind.Silu: SiluRange(X, null, Out1, start, end, Level); break;
-                case Kind.SiluBackward: SiluBackwardRange(X, null, DY, Out1, null, start, end, Level); break;
+                case Kind.SiluBackward: SiluBackwardRange(X, null, DY, Out1, null, start, end, Level, false, false); break;
                 case Kind.SiluGated: SiluRange(X, X2, Out1, start, end, Level); break;
-                case Kind.SiluGatedBackward: SiluBackwardRange(X, X2, DY, Out1, Out2, start, end, Level); break;
+                case Kind.SiluGatedBackward: SiluBackwardRange(X, X2, DY, Out1, Out2, start, end, Level, Overwrite1, Overwrite2); break;
                 case Kind.SoftCap: SoftCapRange(X, S, Out1, start, end, Level); break;
                 case Kind.SoftCapBackward: SoftCapBackwardRange(X, S, DY, Out1, start, end, Level); break;
             }
@@ -210,7 +222,9 @@ public static unsafe class ActivationKernels
         for (; i < end; i++) y[i] = Gelu(gate[i]) * linear[i];
     }
 
-    private static void GatedBackwardRange(float* gate, float* linear, float* dy, float* dGate, float* dLinear, int i, int end, SimdLevel level)
+    // (+ or, overwriting, into zero) dGate = dy ⊙ linear ⊙ gelu_new'(gate); dLinear = dy ⊙ gelu_new(gate)
+    private static void GatedBackwardRange(float* gate, float* linear, float* dy, float* dGate, float* dLinear, int i, int end, SimdLevel level,
+        bool overwriteGate, bool overwriteLinear)
     {
         bool wantGate = dGate != null, wantLinear = dLinear != null;
         if (level == SimdLevel.Vector512)
@@ -218,21 +232,21 @@ public static unsafe class ActivationKernels
             {
                 var (g, d) = GeluAndGrad(Vector512.Load(gate + i));
                 var gy = Vector512.Load(dy + i);
-                if (wantGate) Vector512.FusedMultiplyAdd(gy * Vector512.Load(linear + i), d, Vector512.Load(dGate + i)).Store(dGate + i);
-                if (wantLinear) Vector512.FusedMultiplyAdd(gy, g, Vector512.Load(dLinear + i)).Store(dLinear + i);
+                if (wantGate) Vector512.FusedMultiplyAdd(gy * Vector512.Load(linear + i), d, overwriteGate ? Vector512<float>.Zero : Vector512.Load(dGate + i)).Store(dGate + i);
+                if (wantLinear) Vector512.FusedMultiplyAdd(gy, g, overwriteLinear ? Vector512<float>.Zero : Vector512.Load(dLinear + i)).Store(dLinear + i);
             }
         else if (level == SimdLevel.Vector256)
             for (; i + 8 <= end; i += 8)
             {
                 var (g, d) = GeluAndGrad(Vector256.Load(gate + i));
                 var gy = Vector256.Load(dy + i);
-                if (wantGate) Vector256.FusedMultiplyAdd(gy * Vector256.Load(linear + i), d, Vector256.Load(dGate + i)).Store(dGate + i);
-                if (wantLinear) Vector256.FusedMultiplyAdd(gy, g, Vector256.Load(dLinear + i)).Store(dLinear + i);
+                if (wantGate) Vector256.FusedMultiplyAdd(gy * Vector256.Load(linear + i), d, overwriteGate ? Vector256<float>.Zero : Vector256.Load(dGate + i)).Store(dGate + i);
+                if (wantLinear) Vector256.FusedMultiplyAdd(gy, g, overwriteLinear ? Vector256<float>.Zero : Vector256.Load(dLinear + i)).Store(dLinear + i);
             }
         for (; i < end; i++)
         {
-            if (wantGate) dGate[i] += dy[i] * linear[i] * GeluGrad(gate[i]);
-            if (wantLinear) dLinear[i] += dy[i] * Gelu(gate[i]);
+            if (wantGate) dGate[i] = (overwriteGate ? 0f : dGate[i]) + dy[i] * linear[i] * GeluGrad(gate[i]);
+            if (wantLinear) dLinear[i] = (overwriteLinear ? 0f : dLinear[i]) + dy[i] * Gelu(gate[i]);
         }
     }
 
@@ -272,8 +286,10 @@ public static unsafe class ActivationKernels
         }
     }
 
-    // dx += dy ⊙ silu'(x) (⊙ up when gated); dUp += dy ⊙ silu(x). dx or dUp may be null.
-    private static void SiluBackwardRange(float* x, float* up, float* dy, float* dx, float* dUp, int i, int end, SimdLevel level)
+    // dx += dy ⊙ silu'(x) (⊙ up when gated); dUp += dy ⊙ silu(x). dx or dUp may be null; an overwritten
+    // one is computed as if accumulated into zeros.
+    private static void SiluBackwardRange(float* x, float* up, float* dy, float* dx, float* dUp, int i, int end, SimdLevel level,
+        bool overwriteX, bool overwriteUp)
     {
         if (level == SimdLevel.Vector512)
             for (; i + 16 <= end; i += 16)
@@ -285,9 +301,9 @@ public static unsafe class ActivationKernels
                 {
                     var d = sg * Vector512.FusedMultiplyAdd(v, Vector512<float>.One - sg, Vector512<float>.One);
                     var gg = up != null ? g * Vector512.Load(up + i) : g;
-                    Vector512.FusedMultiplyAdd(gg, d, Vector512.Load(dx + i)).Store(dx + i);
+                    Vector512.FusedMultiplyAdd(gg, d, overwriteX ? Vector512<float>.Zero : Vector512.Load(dx + i)).Store(dx + i);
                 }
-                if (dUp != null) Vector512.FusedMultiplyAdd(g, v * sg, Vector512.Load(dUp + i)).Store(dUp + i);
+                if (dUp != null) Vector512.FusedMultiplyAdd(g, v * sg, overwriteUp ? Vector512<float>.Zero : Vector512.Load(dUp + i)).Store(dUp + i);
             }
         else if (level == SimdLevel.Vector256)
             for (; i + 8 <= end; i += 8)
@@ -299,15 +315,15 @@ public static unsafe class ActivationKernels
                 {
                     var d = sg * Vector256.FusedMultiplyAdd(v, Vector256<float>.One - sg, Vector256<float>.One);
                     var gg = up != null ? g * Vector256.Load(up + i) : g;
-                    Vector256.FusedMultiplyAdd(gg, d, Vector256.Load(dx + i)).Store(dx + i);
+                    Vector256.FusedMultiplyAdd(gg, d, overwriteX ? Vector256<float>.Zero : Vector256.Load(dx + i)).Store(dx + i);
                 }
-                if (dUp != null) Vector256.FusedMultiplyAdd(g, v * sg, Vector256.Load(dUp + i)).Store(dUp + i);
+                if (dUp != null) Vector256.FusedMultiplyAdd(g, v * sg, overwriteUp ? Vector256<float>.Zero : Vector256.Load(dUp + i)).Store(dUp + i);
             }
         for (; i < end; i++)
         {
             float v = x[i], sg = Sigmoid(v);
-            if (dx != null) dx[i] += dy[i] * (up != null ? up[i] : 1f) * sg * (1f + v * (1f - sg));
-            if (dUp != null) dUp[i] += dy[i] * v * sg;
+            if (dx != null) dx[i] = (overwriteX ? 0f : dx[i]) + dy[i] * (up != null ? up[i] : 1f) * sg * (1f + v * (1f - sg));
+            if (dUp != null) dUp[i] = (overwriteUp ? 0f : dUp[i]) + dy[i] * v * sg;
         }
     }
 

@@ -28,6 +28,28 @@ public static unsafe class ElementwiseKernels
     /// <summary>y += a.</summary>
     public static void Accumulate(float* a, float* y, int n) => Run(Op.Accumulate, a, null, y, 0f, n);
 
+    /// <summary>x[0, n) = 0, split over the pool above <see cref="MinPerThread"/>·8 elements (a clear runs at memory speed, so less is not worth waking a thread for).</summary>
+    public static void Clear(float* x, int n)
+    {
+        if (n < 8 * MinPerThread)
+        {
+            new Span<float>(x, n).Clear();
+            return;
+        }
+        var job = new ClearJob { X = x };
+        WorkerPool.Default.For(n, ref job, 8 * MinPerThread);
+    }
+
+    private struct ClearJob : IParallelJob
+    {
+        public float* X;
+
+        public readonly void Execute(int start, int end) => new Span<float>(X + start, end - start).Clear();
+    }
+
+    /// <summary>y += a, or with <paramref name="store"/> y = a + 0 (the same values as accumulating into zeros; y may hold anything).</summary>
+    public static void Accumulate(float* a, float* y, int n, bool store) => Run(store ? Op.StorePlusZero : Op.Accumulate, a, null, y, 0f, n);
+
     /// <summary>y += s·a.</summary>
     public static void AccumulateScaled(float* a, float s, float* y, int n) => Run(Op.AccumulateScaled, a, null, y, s, n);
 
@@ -49,7 +71,7 @@ public static unsafe class ElementwiseKernels
         WorkerPool.Default.For((n + 15) / 16, ref job, Math.Max(1, MinPerThread / 16 / Math.Max(1, rows)));
     }
 
-    private enum Op { Add, Sub, Mul, Scale, Accumulate, AccumulateScaled, AccumulateProduct }
+    private enum Op { Add, Sub, Mul, Scale, Accumulate, AccumulateScaled, AccumulateProduct, StorePlusZero }
 
     private static void Run(Op op, float* a, float* b, float* y, float s, int n)
     {
@@ -75,6 +97,7 @@ public static unsafe class ElementwiseKernels
                 case Op.Mul: TensorPrimitives.Multiply(a, new ReadOnlySpan<float>(B + start, len), y); break;
                 case Op.Scale: TensorPrimitives.Multiply(a, S, y); break;
                 case Op.Accumulate: TensorPrimitives.Add(y, a, y); break;
+                case Op.StorePlusZero: TensorPrimitives.Add(a, 0f, y); break;
                 case Op.AccumulateScaled: TensorPrimitives.MultiplyAdd(a, S, y, y); break;
                 case Op.AccumulateProduct: TensorPrimitives.MultiplyAdd(a, new ReadOnlySpan<float>(B + start, len), y, y); break;
             }

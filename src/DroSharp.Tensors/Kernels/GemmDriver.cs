@@ -139,8 +139,8 @@ internal static unsafe class GemmDriver
                     {
                         int j = jb + q * nr, w = Math.Min(nr, j1 - j);
                         float* panel = packedB + (nint)q * kc * nr;
-                        if (pr.BBFloat16 != null) GemmPacking.TransposeWidening(pr.BBFloat16 + j * pr.Ldb + pb, pr.Ldb, w, kc, panel, nr, level);
-                        else GemmPacking.Transpose(pr.B + j * pr.Ldb + pb, pr.Ldb, w, kc, panel, nr, simd);
+                        if (pr.BBFloat16 != null) GemmPacking.TransposeWidening(pr.BBFloat16 + j * pr.Ldb + pb, pr.Ldb, w, kc, panel, nr, level, rowsAfter: jb + nb - j - w);
+                        else GemmPacking.Transpose(pr.B + j * pr.Ldb + pb, pr.Ldb, w, kc, panel, nr, simd, rowsAfter: jb + nb - j - w);
                     }
                 }
                 else if (pr.BBFloat16 != null) GemmPacking.CopyPanelsWidening(pr.BBFloat16 + pb * pr.Ldb + jb, pr.Ldb, kc, nb, packedB, nr, level);
@@ -160,7 +160,8 @@ internal static unsafe class GemmDriver
                             for (int r = 0; r < rowPanels; r++)
                             {
                                 int ib = ib0 + r * mr;
-                                GemmPacking.Transpose(pr.A + ib * pr.Lda + pb, pr.Lda, Math.Min(mr, i1 - ib), kc, aBlock + (nint)r * kc * mr, mr, simd);
+                                int h = Math.Min(mr, i1 - ib);
+                                GemmPacking.Transpose(pr.A + ib * pr.Lda + pb, pr.Lda, h, kc, aBlock + (nint)r * kc * mr, mr, simd, rowsAfter: ib0 + mb - ib - h);
                             }
                         }
                     }

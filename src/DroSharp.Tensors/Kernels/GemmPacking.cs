@@ -28,9 +28,15 @@ internal static unsafe class GemmPacking
         int panels = (width + stride - 1) / stride;
         nint panelSize = (nint)kc * stride;
         bool vec = simd && Vector256.IsHardwareAccelerated;
+        bool prefetch = Sse.IsSupported;
+        nint ahead = PrefetchRows * lds;
         for (int p0 = 0; p0 < kc; p0 += RowsAtOnce)
         {
             int rows = Math.Min(RowsAtOnce, kc - p0);
+            // Rows p0 + PrefetchRows … are fetched while these are copied: the source is usually cold
+            // (an activation or gradient written long before) and its short row segments are too
+            // short for the hardware prefetchers to follow.
+            int aheadRows = prefetch ? Math.Clamp(kc - p0 - PrefetchRows, 0, rows) : 0;
             for (int q = 0; q < panels; q++)
             {
                 int x0 = q * stride, w = Math.Min(stride, width - x0);
@@ -38,12 +44,20 @@ internal static unsafe class GemmPacking
                 float* d = dst + q * panelSize + (nint)p0 * stride;
                 for (int p = 0; p < rows; p++, s += lds, d += stride)
                 {
+                    if (p < aheadRows) { Sse.Prefetch0(s + ahead); Sse.Prefetch0(s + ahead + w - 1); }
                     CopyRow(s, d, w, vec);
                     if (w < stride) new Span<float>(d + w, stride - w).Clear();
                 }
             }
         }
     }
+
+    /// <summary>
+    /// How many source rows ahead the packing prefetches (into L1): one group of eight. Measured on
+    /// the smollm2/qwen2.5 shapes with cold operands (a 2-core Zen 5 EPYC), packing from memory went
+    /// from 0.3–0.8 to 0.2–0.3 ns per element and the whole GEMMs gained 3–20 % (TN most).
+    /// </summary>
+    private const int PrefetchRows = 8;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CopyRow(float* s, float* d, int count, bool vec)
@@ -60,25 +74,38 @@ internal static unsafe class GemmPacking
     /// <summary>
     /// dst[p, x] = src[x·lds + p] for p &lt; kc, x &lt; width; zero for width ≤ x &lt; stride.
     /// Used where op(·) is stored transposed relative to the panel: A in NN and NT, B in NT.
+    /// Each block of 8 (4) rows is transposed while the next 8 rows' lines are prefetched, up to
+    /// <paramref name="rowsAfter"/> rows past <paramref name="width"/> (the caller's next panel).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Transpose(float* src, nint lds, int width, int kc, float* dst, int stride, bool simd)
+    public static void Transpose(float* src, nint lds, int width, int kc, float* dst, int stride, bool simd, int rowsAfter = 0)
     {
         int x = 0;
         if (simd && Avx.IsSupported)
         {
+            int limit = width + rowsAfter;
             for (; x + 8 <= width; x += 8)
             {
                 float* s = src + x * lds;
+                int ahead = Math.Min(PrefetchRows, limit - x - 8);
                 int p = 0;
-                for (; p + 8 <= kc; p += 8) Transpose8x8(s + p, lds, dst + (nint)p * stride + x, stride);
+                for (; p + 8 <= kc; p += 8)
+                {
+                    if ((p & 15) == 0) PrefetchColumn(s + 8 * lds + p, lds, ahead);
+                    Transpose8x8(s + p, lds, dst + (nint)p * stride + x, stride);
+                }
                 for (; p < kc; p++) Column(s + p, lds, 8, dst + (nint)p * stride + x);
             }
             if (x + 4 <= width)
             {
                 float* s = src + x * lds;
+                int ahead = Math.Min(PrefetchRows, limit - x - 4);
                 int p = 0;
-                for (; p + 8 <= kc; p += 8) Transpose4x8(s + p, lds, dst + (nint)p * stride + x, stride);
+                for (; p + 8 <= kc; p += 8)
+                {
+                    if ((p & 15) == 0) PrefetchColumn(s + 4 * lds + p, lds, ahead);
+                    Transpose4x8(s + p, lds, dst + (nint)p * stride + x, stride);
+                }
                 for (; p < kc; p++) Column(s + p, lds, 4, dst + (nint)p * stride + x);
                 x += 4;
             }
@@ -105,9 +132,12 @@ internal static unsafe class GemmPacking
         const int RowsAtOnce = 8;
         int panels = (width + stride - 1) / stride;
         nint panelSize = (nint)kc * stride;
+        bool prefetch = Sse.IsSupported;
+        nint ahead = PrefetchRows * lds;
         for (int p0 = 0; p0 < kc; p0 += RowsAtOnce)
         {
             int rows = Math.Min(RowsAtOnce, kc - p0);
+            int aheadRows = prefetch ? Math.Clamp(kc - p0 - PrefetchRows, 0, rows) : 0; // as in CopyPanels
             for (int q = 0; q < panels; q++)
             {
                 int x0 = q * stride, w = Math.Min(stride, width - x0);
@@ -115,6 +145,7 @@ internal static unsafe class GemmPacking
                 float* d = dst + q * panelSize + (nint)p0 * stride;
                 for (int p = 0; p < rows; p++, s += lds, d += stride)
                 {
+                    if (p < aheadRows) { Sse.Prefetch0(s + ahead); Sse.Prefetch0(s + ahead + w - 1); }
                     BFloat16Conversion.WidenRow(s, d, w, level);
                     if (w < stride) new Span<float>(d + w, stride - w).Clear();
                 }
@@ -126,20 +157,24 @@ internal static unsafe class GemmPacking
     /// <see cref="Transpose"/> from bfloat16 bits: dst[p, x] = widen(src[x·lds + p]) for p &lt; kc,
     /// x &lt; width; zero for width ≤ x &lt; stride. Blocks of 8 k steps of 8 (or 4) rows are loaded
     /// zero-extended to 32 bits (vpmovzxwd), shifted left by 16 and transposed in AVX registers as in
-    /// the float32 path, at both vector levels. Used for a bfloat16 B in NT.
+    /// the float32 path, at both vector levels. Used for a bfloat16 B in NT. Prefetches as
+    /// <see cref="Transpose"/> does.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void TransposeWidening(ushort* src, nint lds, int width, int kc, float* dst, int stride, SimdLevel level)
+    public static void TransposeWidening(ushort* src, nint lds, int width, int kc, float* dst, int stride, SimdLevel level, int rowsAfter = 0)
     {
         int x = 0;
         if (level != SimdLevel.Scalar && Avx2.IsSupported)
         {
+            int limit = width + rowsAfter;
             for (; x + 8 <= width; x += 8)
             {
                 ushort* s = src + x * lds;
+                int ahead = Math.Min(PrefetchRows, limit - x - 8);
                 int p = 0;
                 for (; p + 8 <= kc; p += 8)
                 {
+                    if ((p & 31) == 0) PrefetchColumn(s + 8 * lds + p, lds, ahead);
                     ushort* b = s + p;
                     StoreTransposed8x8(
                         Widen8(b), Widen8(b + lds), Widen8(b + 2 * lds), Widen8(b + 3 * lds),
@@ -151,9 +186,11 @@ internal static unsafe class GemmPacking
             if (x + 4 <= width)
             {
                 ushort* s = src + x * lds;
+                int ahead = Math.Min(PrefetchRows, limit - x - 4);
                 int p = 0;
                 for (; p + 8 <= kc; p += 8)
                 {
+                    if ((p & 31) == 0) PrefetchColumn(s + 4 * lds + p, lds, ahead);
                     ushort* b = s + p;
                     StoreTransposed4x8(Widen8(b), Widen8(b + lds), Widen8(b + 2 * lds), Widen8(b + 3 * lds), dst + (nint)p * stride + x, stride);
                 }
@@ -182,6 +219,20 @@ internal static unsafe class GemmPacking
     private static void ColumnWidening(ushort* s, nint lds, int count, float* dst)
     {
         for (int x = 0; x < count; x++) ((uint*)dst)[x] = (uint)s[x * lds] << 16;
+    }
+
+    // The cache line at s in each of the next `rows` rows (row stride lds): the source rows a transpose reads next.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchColumn(float* s, nint lds, int rows)
+    {
+        for (int r = 0; r < rows; r++) Sse.Prefetch0(s + r * lds);
+    }
+
+    // The same for bfloat16 rows.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchColumn(ushort* s, nint lds, int rows)
+    {
+        for (int r = 0; r < rows; r++) Sse.Prefetch0(s + r * lds);
     }
 
     // dst[x] = s[x·lds] for x < count.

@@ -22,12 +22,20 @@ public static unsafe class RopeKernel
     public static void Backward(float* dy, float* dx, float* cos, float* sin, int* positions, int rows, int heads, int headDim, int rotaryDim)
         => Run(dy, dx, cos, sin, positions, rows, heads, headDim, rotaryDim, backward: true);
 
-    private static void Run(float* x, float* y, float* cos, float* sin, int* positions, int rows, int heads, int headDim, int rotaryDim, bool backward)
+    /// <summary>
+    /// <see cref="Backward"/> with <paramref name="store"/>: dx = R(−θ)·dy + 0, the values accumulating
+    /// into zeros would give, written over whatever dx holds.
+    /// </summary>
+    public static void Backward(float* dy, float* dx, float* cos, float* sin, int* positions, int rows, int heads, int headDim, int rotaryDim, bool store)
+        => Run(dy, dx, cos, sin, positions, rows, heads, headDim, rotaryDim, backward: true, store);
+
+    private static void Run(float* x, float* y, float* cos, float* sin, int* positions, int rows, int heads, int headDim, int rotaryDim, bool backward,
+        bool store = false)
     {
         var job = new Job
         {
             X = x, Y = y, Cos = cos, Sin = sin, Positions = positions, Heads = heads, D = headDim, R = rotaryDim,
-            Backward = backward, Level = KernelDispatch.Level,
+            Backward = backward, Store = store, Level = KernelDispatch.Level,
         };
         WorkerPool.Default.For(rows, ref job, Math.Max(1, ElementwiseKernels.MinPerThread / 2 / Math.Max(1, heads * headDim)));
     }
@@ -37,7 +45,7 @@ public static unsafe class RopeKernel
         public float* X, Y, Cos, Sin;
         public int* Positions;
         public int Heads, D, R;
-        public bool Backward;
+        public bool Backward, Store;
         public SimdLevel Level;
 
         public readonly void Execute(int start, int end)
@@ -52,15 +60,16 @@ public static unsafe class RopeKernel
                 for (int head = 0; head < Heads; head++)
                 {
                     float* x = X + off + head * d, y = Y + off + head * d;
-                    Rotate(x, y, c, s, h, sign, Backward, Level);
-                    for (int j = R; j < d; j++) y[j] = Backward ? y[j] + x[j] : x[j];
+                    Rotate(x, y, c, s, h, sign, Backward, Store, Level);
+                    for (int j = R; j < d; j++) y[j] = Backward ? (Store ? 0f : y[j]) + x[j] : x[j];
                 }
             }
         }
     }
 
-    // y1 (+)= x1·c − σ·x2·s;  y2 (+)= x2·c + σ·x1·s   over h pairs (σ = ±1; + with accumulate)
-    private static void Rotate(float* x, float* y, float* c, float* s, int h, float sign, bool accumulate, SimdLevel level)
+    // y1 (+)= x1·c − σ·x2·s;  y2 (+)= x2·c + σ·x1·s   over h pairs (σ = ±1; + with accumulate, into
+    // zeros rather than y's contents with zeroed)
+    private static void Rotate(float* x, float* y, float* c, float* s, int h, float sign, bool accumulate, bool zeroed, SimdLevel level)
     {
         float* x1 = x, x2 = x + h, y1 = y, y2 = y + h;
         int j = 0;
@@ -75,7 +84,11 @@ public static unsafe class RopeKernel
                 var sn = Vector512.Load(s + j) * vs;
                 var r1 = a * vc - b * sn;
                 var r2 = b * vc + a * sn;
-                if (accumulate) { r1 += Vector512.Load(y1 + j); r2 += Vector512.Load(y2 + j); }
+                if (accumulate)
+                {
+                    r1 += zeroed ? Vector512<float>.Zero : Vector512.Load(y1 + j);
+                    r2 += zeroed ? Vector512<float>.Zero : Vector512.Load(y2 + j);
+                }
                 r1.Store(y1 + j);
                 r2.Store(y2 + j);
             }
@@ -91,7 +104,11 @@ public static unsafe class RopeKernel
                 var sn = Vector256.Load(s + j) * vs;
                 var r1 = a * vc - b * sn;
                 var r2 = b * vc + a * sn;
-                if (accumulate) { r1 += Vector256.Load(y1 + j); r2 += Vector256.Load(y2 + j); }
+                if (accumulate)
+                {
+                    r1 += zeroed ? Vector256<float>.Zero : Vector256.Load(y1 + j);
+                    r2 += zeroed ? Vector256<float>.Zero : Vector256.Load(y2 + j);
+                }
                 r1.Store(y1 + j);
                 r2.Store(y2 + j);
             }
@@ -100,8 +117,8 @@ public static unsafe class RopeKernel
         {
             float a = x1[j], b = x2[j], sn = s[j] * sign;
             float r1 = a * c[j] - b * sn, r2 = b * c[j] + a * sn;
-            y1[j] = accumulate ? y1[j] + r1 : r1;
-            y2[j] = accumulate ? y2[j] + r2 : r2;
+            y1[j] = accumulate ? (zeroed ? 0f : y1[j]) + r1 : r1;
+            y2[j] = accumulate ? (zeroed ? 0f : y2[j]) + r2 : r2;
         }
     }
 }

@@ -16,12 +16,12 @@ public static unsafe partial class Ops
         return y;
     }
 
-    // da += dy;  db += dy
+    // da += dy;  db += dy   (an intermediate's first gradient is stored: no clearing pass)
     private static void AddBackward(ref TapeRecord r, Tape tape)
     {
         var dy = r.Out!.Grad!;
-        if (tape.GradOf(r.A) is { } da) ElementwiseKernels.Accumulate(dy.Data, da.Data, dy.Length);
-        if (tape.GradOf(r.B) is { } db) ElementwiseKernels.Accumulate(dy.Data, db.Data, dy.Length);
+        if (tape.GradForWrite(r.A, out bool storeA) is { } da) ElementwiseKernels.Accumulate(dy.Data, da.Data, dy.Length, store: storeA);
+        if (tape.GradForWrite(r.B, out bool storeB) is { } db) ElementwiseKernels.Accumulate(dy.Data, db.Data, dy.Length, store: storeB);
     }
 
     /// <summary>a − b, same shape.</summary>
@@ -148,14 +148,14 @@ public static unsafe partial class Ops
         return y;
     }
 
-    // dgate += dy ⊙ linear ⊙ gelu_new'(gate);  dlinear += dy ⊙ gelu_new(gate)
+    // dgate += dy ⊙ linear ⊙ gelu_new'(gate);  dlinear += dy ⊙ gelu_new(gate)   (first gradients stored)
     private static void GatedGeluBackward(ref TapeRecord r, Tape tape)
     {
         var y = r.Out!;
-        var dg = tape.GradOf(r.A);
-        var dl = tape.GradOf(r.B);
+        var dg = tape.GradForWrite(r.A, out bool storeGate);
+        var dl = tape.GradForWrite(r.B, out bool storeLinear);
         ActivationKernels.GatedGeluBackward(r.A!.Data, r.B!.Data, y.Grad!.Data,
-            dg is null ? null : dg.Data, dl is null ? null : dl.Data, y.Length);
+            dg is null ? null : dg.Data, dl is null ? null : dl.Data, y.Length, storeGate, storeLinear);
     }
 
     /// <summary>silu(x) = x·σ(x) (Hugging Face <c>silu</c>).</summary>
@@ -189,13 +189,14 @@ public static unsafe partial class Ops
         return y;
     }
 
-    // dgate += dy ⊙ up ⊙ silu'(gate);  dup += dy ⊙ silu(gate)
+    // dgate += dy ⊙ up ⊙ silu'(gate);  dup += dy ⊙ silu(gate)   (first gradients stored)
     private static void SiluGatedBackward(ref TapeRecord r, Tape tape)
     {
         var y = r.Out!;
-        var dg = tape.GradOf(r.A);
-        var du = tape.GradOf(r.B);
-        ActivationKernels.SiluGatedBackward(r.A!.Data, r.B!.Data, y.Grad!.Data, dg is null ? null : dg.Data, du is null ? null : du.Data, y.Length);
+        var dg = tape.GradForWrite(r.A, out bool storeGate);
+        var du = tape.GradForWrite(r.B, out bool storeUp);
+        ActivationKernels.SiluGatedBackward(r.A!.Data, r.B!.Data, y.Grad!.Data, dg is null ? null : dg.Data, du is null ? null : du.Data, y.Length,
+            storeGate, storeUp);
     }
 
     /// <summary>cap·tanh(x/cap) elementwise (Gemma 2 final_logit_softcapping). cap &gt; 0.</summary>

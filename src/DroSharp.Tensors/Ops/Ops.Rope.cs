@@ -36,12 +36,13 @@ public static unsafe partial class Ops
         return y;
     }
 
-    // dx += R(−θ)·dy   (S0 = cos, S1 = sin [maxPositions, rotary/2]; Extra = positions; I0..I3 = rows, heads, headDim, rotary dim)
+    // dx += R(−θ)·dy, stored when it is dx's first gradient   (S0 = cos, S1 = sin [maxPositions, rotary/2];
+    // Extra = positions; I0..I3 = rows, heads, headDim, rotary dim)
     private static void RopeBackward(ref TapeRecord r, Tape tape)
     {
-        if (tape.GradOf(r.A) is not { } dx) return;
+        if (tape.GradForWrite(r.A, out bool store) is not { } dx) return;
         var positions = (int[])r.Extra!;
         fixed (int* p = positions)
-            RopeKernel.Backward(r.Out!.Grad!.Data, dx.Data, r.S0!.Data, r.S1!.Data, p, r.I0, r.I1, r.I2, r.I3);
+            RopeKernel.Backward(r.Out!.Grad!.Data, dx.Data, r.S0!.Data, r.S1!.Data, p, r.I0, r.I1, r.I2, r.I3, store);
     }
 }
