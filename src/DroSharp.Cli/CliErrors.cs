@@ -27,7 +27,8 @@ internal static class CliErrors
     /// </summary>
     public static bool IsUserError(Exception e) => Unwrap(e) is UserErrorException or TrainingException or DataFormatException
         or CheckpointFormatException or ChatTemplateException or UnencodableTextException
-        or IOException or UnauthorizedAccessException or System.Security.SecurityException or Distributed.MpiException;
+        or IOException or UnauthorizedAccessException or System.Security.SecurityException or Distributed.MpiException
+        or OutOfMemoryException;
 
     /// <summary>The message on one line (newlines folded), prefixed with what kind of problem it is when the exception alone would not say.</summary>
     public static string OneLine(Exception e)
@@ -36,6 +37,9 @@ internal static class CliErrors
         string message = e.Message;
         if (e is IOException io && IsDiskFull(io)) message = $"the disk is full: {message}";
         else if (e is UnauthorizedAccessException) message = $"permission denied: {message}";
+        else if (e is OutOfMemoryException)
+            message = "out of memory: the model and the batch need more memory than this machine has free; use a smaller batch " +
+                      "(--batch-size with --grad-accum keeps the batch per step), --gradient-checkpointing, or --lora with --base-dtype bf16";
         return string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 

@@ -46,5 +46,5 @@ internal static class DataParallelRun
 
     /// <summary>(exit code, one line) of a failure, as <see cref="Program.Main"/> reports it in one process.</summary>
     internal static (int ExitCode, string Message) Describe(Exception e) =>
-        Program.IsUserError(e) ? (1, $"dro: {e.Message}") : (2, $"dro: internal error: {e}");
+        Program.IsUserError(e) ? (1, $"dro: {CliErrors.OneLine(e)}") : (2, $"dro: internal error: {e}");
 }

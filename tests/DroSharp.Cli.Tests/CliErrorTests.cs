@@ -3,6 +3,22 @@ namespace DroSharp.Cli.Tests;
 public class CliErrorTests
 {
     [Fact]
+    public void OutOfMemoryIsOneLineThatSaysWhatToChange()
+    {
+        // A native allocation that fails (NativeMemory.AlignedAlloc in the tensor arena) throws OutOfMemoryException:
+        // an environment error, not a fault of dro.
+        var e = new OutOfMemoryException("Insufficient memory to continue the execution of the program.");
+        Assert.True(CliErrors.IsUserError(e));
+        string line = CliErrors.OneLine(e);
+        Assert.StartsWith("out of memory", line);
+        Assert.Contains("--gradient-checkpointing", line);
+        Assert.DoesNotContain('\n', line);
+        var (code, message) = DataParallelRun.Describe(e);
+        Assert.Equal(1, code);
+        Assert.Equal("dro: " + line, message);
+    }
+
+    [Fact]
     public void BadDataRowIsOneLineNamingFileLineAndField()
     {
         string dir = CliRunner.TempDir();
