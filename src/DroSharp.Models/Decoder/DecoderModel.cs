@@ -77,7 +77,9 @@ public sealed class DecoderModel
                     ? local ??= _rotary.Prepare(local: true, positions, batch, sequenceLengths)
                     : global ??= _rotary.Prepare(local: false, positions, batch, sequenceLengths);
             var layer = Layers[i];
-            if (caches is null && Tape.Current is { Recording: true, GradientCheckpointing: true })
+            // Training with --gradient-checkpointing, and every forward without a gradient (scoring, the reference,
+            // evaluation): each layer's intermediates are freed when it is done.
+            if (caches is null && Tape.Current is { } current && (!current.Recording || current.GradientCheckpointing))
                 h = Ops.Checkpoint(x => layer.Forward(x[0], rope, keyMask), h);
             else h = layer.Forward(h, rope, keyMask, caches?[i], promptLengths);
         }

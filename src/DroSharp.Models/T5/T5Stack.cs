@@ -59,7 +59,8 @@ public sealed class T5Stack
             : RelativePositionBucket.Table(t, keys, bidirectional: !IsDecoder, _cfg.RelativeAttentionNumBuckets, _cfg.RelativeAttentionMaxDistance, positionOffset);
         var bias = Ops.PositionBias(table, buckets, t, keys);
         var h = embeds;
-        bool checkpoint = caches is null && Tape.Current is { Recording: true, GradientCheckpointing: true };
+        // Training with --gradient-checkpointing, and every forward without a gradient: each block's intermediates are freed when it is done.
+        bool checkpoint = caches is null && Tape.Current is { } tape && (!tape.Recording || tape.GradientCheckpointing);
         for (int i = 0; i < Blocks.Count; i++)
         {
             var block = Blocks[i];

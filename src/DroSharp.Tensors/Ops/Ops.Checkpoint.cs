@@ -15,7 +15,8 @@ public static unsafe partial class Ops
     /// <para>
     /// Every tensor the block reads that needs a gradient must be a parameter or one of
     /// <paramref name="inputs"/> (the block receives stand-ins of them when recomputed); the forward checks
-    /// this. The block must be deterministic. Without a recording tape the block just runs.
+    /// this. The block must be deterministic. Under a non-recording tape the block runs on the nested tape and only
+    /// its output stays (see <see cref="RunReleasingActivations"/>); without any tape it just runs.
     /// </para>
     /// </summary>
     public static Tensor Checkpoint(Func<Tensor[], Tensor> block, params Tensor[] inputs)
@@ -23,8 +24,10 @@ public static unsafe partial class Ops
         ArgumentNullException.ThrowIfNull(block);
         ArgumentNullException.ThrowIfNull(inputs);
         var tape = Tape.Current;
-        if (tape is null || !tape.Recording) return block(inputs);
+        if (tape is null) return block(inputs);
         var nested = tape.CheckpointTape;
+        if (!tape.Recording) return RunReleasingActivations(tape, nested, block, inputs);
+        nested.Recording = true;
         Tensor y;
         bool requiresGrad;
         try
@@ -46,6 +49,31 @@ public static unsafe partial class Ops
         if (requiresGrad)
             tape.Record(new TapeRecord { Backward = &CheckpointBackward, Out = y, Extra = new CheckpointedBlock(block, inputs, AdapterSelection.Current) });
         return y;
+    }
+
+    /// <summary>
+    /// Without a recording tape (scoring, evaluation, the reference pass): the block's intermediates live on the
+    /// nested tape and are freed as soon as its output is copied out, so a forward through L blocks holds one
+    /// block's activations at a time instead of all L (for qwen2.5-0.5b on 8 × 512 tokens: ~0.4 GB, not ~10 GB).
+    /// The same arithmetic as running the block in place: the results are bit-identical.
+    /// </summary>
+    private static Tensor RunReleasingActivations(Tape tape, Tape nested, Func<Tensor[], Tensor> block, Tensor[] inputs)
+    {
+        nested.Recording = false;
+        try
+        {
+            using (nested.Activate())
+            {
+                var result = block(inputs);
+                var y = tape.Arena.Uninitialized(result.Shape);
+                Buffer.MemoryCopy(result.Data, y.Data, (long)y.Length * sizeof(float), (long)y.Length * sizeof(float));
+                return y;
+            }
+        }
+        finally
+        {
+            nested.Reset();
+        }
     }
 
     /// <summary>What a checkpoint's backward needs to run the block again.</summary>
@@ -77,6 +105,7 @@ public static unsafe partial class Ops
         var saved = (CheckpointedBlock)r.Extra!;
         var inputs = saved.Inputs;
         var nested = tape.CheckpointTape;
+        nested.Recording = true;
         var standIns = new Tensor[inputs.Length];
         try
         {
