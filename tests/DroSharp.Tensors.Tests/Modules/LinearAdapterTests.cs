@@ -1,7 +1,7 @@
 using DroSharp.Tensors.Autograd;
 using DroSharp.Tensors.Modules;
 
-namespace DroSharp.Tensors.Tests;
+namespace DroSharp.Tensors.Tests.Modules;
 
 /// <summary>
 /// LoRA adapters on <see cref="Linear"/>: named adapters selected per forward by <see cref="AdapterSelection"/>,

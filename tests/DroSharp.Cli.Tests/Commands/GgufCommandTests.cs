@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using DroSharp.Models.Tests.Gguf;
 using Xunit.Abstractions;
 
-namespace DroSharp.Cli.Tests;
+namespace DroSharp.Cli.Tests.Commands;
 
 /// <summary><c>dro export gguf</c> and <c>dro gguf inspect</c>, end to end, with llama.cpp (LLamaSharp) reading what was written.</summary>
 public sealed class GgufCommandTests(TrainedTinyModels models, ITestOutputHelper output) : IClassFixture<TrainedTinyModels>

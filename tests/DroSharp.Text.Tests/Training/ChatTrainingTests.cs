@@ -1,6 +1,6 @@
 using DroSharp.Text.Training;
 
-namespace DroSharp.Text.Tests;
+namespace DroSharp.Text.Tests.Training;
 
 /// <summary>Tokenizers for chat models: extra special tokens in training, and training texts from conversational rows.</summary>
 public class ChatTrainingTests

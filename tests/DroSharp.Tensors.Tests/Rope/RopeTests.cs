@@ -114,7 +114,7 @@ public class RopeTests
 
     private static string FixturePath([CallerFilePath] string source = "")
     {
-        string near = Path.Combine(Path.GetDirectoryName(source)!, "Fixtures", "rope-cases.json");
+        string near = Path.Combine(Path.GetDirectoryName(source)!, "..", "Fixtures", "rope-cases.json");
         return File.Exists(near) ? near : Path.Combine(AppContext.BaseDirectory, "Fixtures", "rope-cases.json");
     }
 

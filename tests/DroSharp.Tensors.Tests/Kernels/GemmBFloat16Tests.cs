@@ -1,7 +1,7 @@
 using DroSharp.Tensors.Kernels;
 using DroSharp.Tensors.Threading;
 
-namespace DroSharp.Tensors.Tests;
+namespace DroSharp.Tensors.Tests.Kernels;
 
 /// <summary>
 /// <see cref="Gemm.ComputeBFloat16B"/> against the float32 GEMM on the widened B: bit-identical in

@@ -2,7 +2,7 @@ using System.Text;
 using DroSharp.Text.Normalizers;
 using DroSharp.Text.Training;
 
-namespace DroSharp.Text.Tests;
+namespace DroSharp.Text.Tests.Training;
 
 public class TrainingTests
 {

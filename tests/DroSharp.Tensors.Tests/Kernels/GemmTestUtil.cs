@@ -1,4 +1,4 @@
-namespace DroSharp.Tensors.Tests;
+namespace DroSharp.Tensors.Tests.Kernels;
 
 /// <summary>Checks on a GEMM's C stored in rows of <c>ldc</c> floats (<c>ldc ≥ n</c>, the padding holding a sentinel).</summary>
 internal static class GemmTestUtil

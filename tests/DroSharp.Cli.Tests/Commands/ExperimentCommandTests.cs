@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace DroSharp.Cli.Tests;
+namespace DroSharp.Cli.Tests.Commands;
 
 /// <summary><c>dro experiment</c>: the family and size options, the learning-rate grid, and its one-line errors.</summary>
 public class ExperimentCommandTests

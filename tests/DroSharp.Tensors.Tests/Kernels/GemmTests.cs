@@ -1,7 +1,7 @@
 using DroSharp.Tensors.Kernels;
 using DroSharp.Tensors.Threading;
 
-namespace DroSharp.Tensors.Tests;
+namespace DroSharp.Tensors.Tests.Kernels;
 
 /// <summary>
 /// The fast GEMM against <see cref="GemmReference"/> on random inputs (never zeros): odd sizes,
