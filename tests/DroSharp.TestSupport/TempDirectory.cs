@@ -6,7 +6,13 @@ namespace DroSharp.TestSupport;
 public sealed class TempDirectory : IDisposable
 {
     /// <param name="prefix">The start of the directory's name (which test left it, should deletion fail).</param>
-    public TempDirectory(string prefix = "drosharp-") => Path = Directory.CreateTempSubdirectory(prefix).FullName;
+    public TempDirectory(string prefix = "drosharp-")
+    {
+        // Not Directory.CreateTempSubdirectory: that directory is mode 0700, and some tests run dro inside it
+        // as another user ("nobody") to check permission errors on the files, not on the directory.
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), prefix + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
 
     /// <summary>The directory's full path.</summary>
     public string Path { get; }
