@@ -5,11 +5,13 @@ namespace DroSharp.Cli.Tests;
 /// <summary>Every objective and value mode trains end to end through <c>dro train</c> for a few steps.</summary>
 public sealed class AlgorithmSmokeTests : IDisposable
 {
-    private readonly string _dir = CliRunner.TempDir();
+    private readonly TempDirectory _temp = new("drosharp-cli-");
+    private readonly string _dir;
     private readonly string _data, _model;
 
     public AlgorithmSmokeTests()
     {
+        _dir = _temp.Path;
         _data = FeedbackFixture.Write(_dir, prompts: 16);
         string tok = Path.Combine(_dir, "tokenizer.json");
         _model = Path.Combine(_dir, "m0");
@@ -17,7 +19,7 @@ public sealed class AlgorithmSmokeTests : IDisposable
         CliRunner.Ok("init", "--preset", "t5-tiny", "--tokenizer", tok, "--out", _model, "--seed", "5");
     }
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _temp.Dispose();
 
     [Theory]
     [InlineData("dro-v")]

@@ -21,9 +21,9 @@ public class CliErrorTests
     [Fact]
     public void BadDataRowIsOneLineNamingFileLineAndField()
     {
-        string dir = CliRunner.TempDir();
-        try
+        using (var temp = new TempDirectory("drosharp-cli-"))
         {
+            string dir = temp.Path;
             string tok = Path.Combine(dir, "tokenizer.json"), m0 = Path.Combine(dir, "m0"), data = FeedbackFixture.Write(dir);
             CliRunner.Ok("tokenizer", "train", "--type", "wordlevel", "--vocab-size", "100", "--data", data, "--out", tok);
             CliRunner.Ok("init", "--preset", "t5-tiny", "--tokenizer", tok, "--out", m0);
@@ -42,10 +42,6 @@ public class CliErrorTests
             var (code3, _, err3) = CliRunner.Run("train", "--model", Path.Combine(dir, "nope"), "--data", data, "--out", Path.Combine(dir, "r3"));
             Assert.Equal(1, code3);
             Assert.Contains("nope", err3);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
         }
     }
 

@@ -31,11 +31,4 @@ internal static class CliRunner
         Assert.True(code == 0, $"dro {string.Join(' ', args)} exited {code}\nstdout: {output}\nstderr: {error}");
         return output;
     }
-
-    public static string TempDir()
-    {
-        string d = Path.Combine(Path.GetTempPath(), "drosharp-cli-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(d);
-        return d;
-    }
 }

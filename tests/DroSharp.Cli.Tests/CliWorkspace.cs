@@ -6,9 +6,11 @@ namespace DroSharp.Cli.Tests;
 /// </summary>
 public sealed class CliWorkspace : IDisposable
 {
+    private readonly TempDirectory _temp = new("drosharp-cli-");
+
     public CliWorkspace()
     {
-        Root = CliRunner.TempDir();
+        Root = _temp.Path;
         Data = FeedbackFixture.Write(Root);
         Tokenizer = Path.Combine(Root, "tok.json");
         Model = Path.Combine(Root, "m0");
@@ -36,8 +38,5 @@ public sealed class CliWorkspace : IDisposable
         return path;
     }
 
-    public void Dispose()
-    {
-        try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => _temp.Dispose();
 }

@@ -15,9 +15,11 @@ internal sealed class ConversationFixture : IDisposable
 
     public static readonly string[] Colors = FeedbackFixture.Colors;
 
+    private readonly TempDirectory _temp = new("drosharp-cli-");
+
     public ConversationFixture(bool withTemplate = true)
     {
-        Dir = CliRunner.TempDir();
+        Dir = _temp.Path;
         TemplateFile = Path.Combine(Dir, "chatml.jinja");
         File.WriteAllText(TemplateFile, ChatMl);
         Log = WriteLog("log.jsonl", prompts: 24, seed: 3);
@@ -99,8 +101,5 @@ internal sealed class ConversationFixture : IDisposable
     public static List<JsonElement> ReadJsonl(string path) =>
         File.ReadLines(path).Where(l => l.Trim().Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _temp.Dispose();
 }

@@ -10,11 +10,13 @@ namespace DroSharp.Cli.Tests;
 /// </summary>
 public sealed class DecoderTrainEndToEndTests : IDisposable
 {
-    private readonly string _dir = CliRunner.TempDir();
+    private readonly TempDirectory _temp = new("drosharp-cli-");
+    private readonly string _dir;
     private readonly string _model, _data;
 
     public DecoderTrainEndToEndTests()
     {
+        _dir = _temp.Path;
         _model = Path.Combine(_dir, "m0");
         CliRunner.Ok("init", "--preset", "llama-tiny", "--out", _model, "--seed", "2");
         _data = Path.Combine(_dir, "feedback.jsonl");
@@ -24,7 +26,7 @@ public sealed class DecoderTrainEndToEndTests : IDisposable
                 w.WriteLine(JsonSerializer.Serialize(new { prompt_ids = new[] { 1, 10 + i }, completion_ids = new[] { 100 + c, 2 }, label = c == i % 3 }));
     }
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _temp.Dispose();
 
     private double Margin(string model)
     {

@@ -9,14 +9,15 @@ namespace DroSharp.Cli.Tests;
 /// </summary>
 public class LoraEndToEndTests
 {
-    private static (string Dir, string Data, string Tokenizer, string Model) Setup()
+    private static (TempDirectory Temp, string Data, string Tokenizer, string Model) Setup()
     {
-        string dir = CliRunner.TempDir();
+        var temp = new TempDirectory("drosharp-cli-");
+        string dir = temp.Path;
         string data = FeedbackFixture.Write(dir);
         string tok = Path.Combine(dir, "tokenizer.json"), m0 = Path.Combine(dir, "m0");
         CliRunner.Ok("tokenizer", "train", "--type", "wordlevel", "--vocab-size", "100", "--data", data, "--out", tok);
         CliRunner.Ok("init", "--preset", "qwen3-tiny", "--tokenizer", tok, "--out", m0, "--seed", "3");
-        return (dir, data, tok, m0);
+        return (temp, data, tok, m0);
     }
 
     private static double[] Scores(string dir, string model, string probe)
@@ -33,9 +34,10 @@ public class LoraEndToEndTests
     [Fact]
     public void LoraRunRaisesTheThumbsUpResponseAndItsAdapterServesGenerateScoreAndMerge()
     {
-        var (dir, data, _, m0) = Setup();
-        try
+        var (temp, data, _, m0) = Setup();
+        using (temp)
         {
+            string dir = temp.Path;
             string run = Path.Combine(dir, "run");
             string log = CliRunner.Ok("train", "--model", m0, "--data", data, "--out", run, "--lora", "8", "--batch-size", "8",
                 "--max-steps", "120", "--warmup-steps", "10", "--lr", "1e-2", "--log-every", "20", "--save-every", "0");
@@ -90,19 +92,16 @@ public class LoraEndToEndTests
             var mergedScores = Scores(dir, merged, probe);
             for (int i = 0; i < adapted.Length; i++) Assert.True(Math.Abs(adapted[i] - mergedScores[i]) < 1e-4 * Math.Max(1, Math.Abs(adapted[i])), $"row {i}: {adapted[i]} vs merged {mergedScores[i]}");
         }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
     }
 
     /// <summary>Interrupted at step 7 and resumed with dro train --resume: the same adapter bytes and metrics as an uninterrupted run.</summary>
     [Fact]
     public void InterruptedAndResumedLoraRunIsBitIdentical()
     {
-        var (dir, data, tok, m0) = Setup();
-        try
+        var (temp, data, tok, m0) = Setup();
+        using (temp)
         {
+            string dir = temp.Path;
             var tokenizer = Text.Tokenizer.FromFile(tok);
             var encoder = ModelDirectory.Encoder(tokenizer, LoadTokens(m0)); // as dro train encodes text for this model
             TrainingOptions Options(string run) => new()
@@ -126,10 +125,6 @@ public class LoraEndToEndTests
             static string Strip(string line) => System.Text.RegularExpressions.Regex.Replace(line, "\"tokens_per_s\":[^,}]*,?", "");
             Assert.Equal(File.ReadLines(Path.Combine(a, "metrics.jsonl")).Select(Strip), File.ReadLines(Path.Combine(b, "metrics.jsonl")).Select(Strip));
         }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
     }
 
     private static Models.SpecialTokens LoadTokens(string model)
@@ -148,9 +143,10 @@ public class LoraEndToEndTests
         Assert.Contains("~50M parameters", output);
         Assert.Contains("all-linear", output);
 
-        var (dir, data, _, m0) = Setup();
-        try
+        var (temp, data, _, m0) = Setup();
+        using (temp)
         {
+            string dir = temp.Path;
             var (c1, _, e1) = CliRunner.Run("train", "--model", m0, "--data", data, "--out", Path.Combine(dir, "r"), "--base-dtype", "bf16");
             Assert.Equal(1, c1);
             Assert.Contains("--lora", e1);
@@ -161,10 +157,6 @@ public class LoraEndToEndTests
             var (c3, _, e3) = CliRunner.Run("merge", "--adapter", m0, "--out", Path.Combine(dir, "m"));
             Assert.Equal(1, c3);
             Assert.Contains("not a LoRA adapter directory", e3);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
         }
     }
 

@@ -13,17 +13,19 @@ public sealed class MpiTrainTests : IDisposable
 {
     private const int Sigusr1 = 10; // Linux (x64, arm64); mpirun forwards it to every rank
 
-    private readonly string _dir = CliRunner.TempDir();
+    private readonly TempDirectory _temp = new("drosharp-cli-");
+    private readonly string _dir;
     private readonly string _data, _tokenizer;
 
     public MpiTrainTests()
     {
+        _dir = _temp.Path;
         _data = FeedbackFixture.Write(_dir, prompts: 16);
         _tokenizer = Path.Combine(_dir, "tokenizer.json");
         CliRunner.Ok("tokenizer", "train", "--type", "wordlevel", "--vocab-size", "100", "--data", _data, "--out", _tokenizer);
     }
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _temp.Dispose();
 
     /// <summary>
     /// Two ranks with one micro-batch of 4 each make the same bits as one process with two

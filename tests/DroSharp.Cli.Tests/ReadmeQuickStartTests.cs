@@ -8,9 +8,12 @@ namespace DroSharp.Cli.Tests;
 /// </summary>
 public sealed class ReadmeQuickStartTests : IDisposable
 {
-    private readonly string _dir = CliRunner.TempDir();
+    private readonly TempDirectory _temp = new("drosharp-cli-");
+    private readonly string _dir;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public ReadmeQuickStartTests() => _dir = _temp.Path;
+
+    public void Dispose() => _temp.Dispose();
 
     private static string Readme()
     {

@@ -13,9 +13,9 @@ public class TrainEndToEndTests
     [Fact]
     public void DroVRaisesTheThumbsUpResponse()
     {
-        string dir = CliRunner.TempDir();
-        try
+        using (var temp = new TempDirectory("drosharp-cli-"))
         {
+            string dir = temp.Path;
             string data = FeedbackFixture.Write(dir);
             string tok = Path.Combine(dir, "tokenizer.json"), m0 = Path.Combine(dir, "m0"), run = Path.Combine(dir, "run");
             CliRunner.Ok("tokenizer", "train", "--type", "wordlevel", "--vocab-size", "100", "--data", data, "--out", tok);
@@ -58,10 +58,6 @@ public class TrainEndToEndTests
             foreach (var name in new[] { "loss", "learning_rate", "grad_norm", "value/mean", "residual/mean", "logratio/mean" })
                 Assert.True(metrics[^1].TryGetProperty(name, out _), $"metrics.jsonl lacks {name}");
         }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
     }
 
     /// <summary>A run interrupted at a checkpoint and resumed ends with bit-identical weights and the same metrics.</summary>
@@ -70,9 +66,9 @@ public class TrainEndToEndTests
     [InlineData("kto", "adafactor")]
     public void InterruptedAndResumedRunIsBitIdentical(string algo, string optimizer)
     {
-        string dir = CliRunner.TempDir();
-        try
+        using (var temp = new TempDirectory("drosharp-cli-"))
         {
+            string dir = temp.Path;
             string data = FeedbackFixture.Write(dir);
             string tok = Path.Combine(dir, "tokenizer.json"), m0 = Path.Combine(dir, "m0");
             CliRunner.Ok("tokenizer", "train", "--type", "wordlevel", "--vocab-size", "100", "--data", data, "--out", tok);
@@ -108,10 +104,6 @@ public class TrainEndToEndTests
             }
             static string Strip(string line) => System.Text.RegularExpressions.Regex.Replace(line, "\"tokens_per_s\":[^,}]*,?", "");
             Assert.Equal(File.ReadLines(Path.Combine(a, "metrics.jsonl")).Select(Strip), File.ReadLines(Path.Combine(b, "metrics.jsonl")).Select(Strip));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
         }
     }
 }

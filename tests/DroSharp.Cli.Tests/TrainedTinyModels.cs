@@ -9,9 +9,11 @@ namespace DroSharp.Cli.Tests;
 /// </summary>
 public sealed class TrainedTinyModels : IDisposable
 {
+    private readonly TempDirectory _temp = new("drosharp-cli-");
+
     public TrainedTinyModels()
     {
-        Directory = CliRunner.TempDir();
+        Directory = _temp.Path;
         Data = Path.Combine(Directory, "data.jsonl");
         string[] colours = ["red", "green", "blue", "yellow"];
         using (var w = new StreamWriter(Data))
@@ -39,8 +41,5 @@ public sealed class TrainedTinyModels : IDisposable
     /// <summary>RUN/final of the SFT run of <paramref name="preset"/>.</summary>
     public string Model(string preset) => Path.Combine(Directory, preset + "-run", "final");
 
-    public void Dispose()
-    {
-        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _temp.Dispose();
 }

@@ -52,14 +52,13 @@ public class OpenMpiTests
     [OpenMpiFact]
     public void NoRankPassesTheBarrierBeforeEveryRankHasArrived()
     {
-        string dir = Directory.CreateTempSubdirectory("drosharp-barrier-").FullName;
-        try
+        using (var temp = new TempDirectory("drosharp-barrier-"))
         {
+            string dir = temp.Path;
             var run = MpiRun.OpenMpi(3, "barrier", dir);
             Assert.True(run.ExitCode == 0, run.ToString());
             for (int r = 0; r < 3; r++) Assert.Contains($"rank {r}: barrier ok", run.StandardOutput);
         }
-        finally { Directory.Delete(dir, recursive: true); }
     }
 
     [OpenMpiFact]

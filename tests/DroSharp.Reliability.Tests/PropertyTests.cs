@@ -64,7 +64,8 @@ public sealed class PropertyTests
     [Fact]
     public void SafetensorsWriteThenReadKeepsEveryValue()
     {
-        string dir = Scratch();
+        using var scratch = new TempDirectory("drosharp-props-");
+        string dir = scratch.Path;
         var dtypes = Gen.Int[0, 2].Select(i => new[] { SafetensorsDtype.F32, SafetensorsDtype.BF16, SafetensorsDtype.F16 }[i]);
         Gen.Select(Tensors.Array[1, 4], dtypes, Gen.String.Array[0, 3]).Sample((tensors, dtype, metadata) =>
         {
@@ -159,7 +160,8 @@ public sealed class PropertyTests
     [Fact]
     public void ACheckpointSavedAndLoadedRestoresEveryWeightAndMoment()
     {
-        string dir = Scratch();
+        using var scratch = new TempDirectory("drosharp-props-");
+        string dir = scratch.Path;
         var (family, config) = ModelFamilies.Preset("t5-tiny");
         Gen.Select(Gen.ULong, Gen.Int[0, 3], Gen.Bool).Sample((seed, steps, adafactor) =>
         {
@@ -203,12 +205,5 @@ public sealed class PropertyTests
             }
             Directory.Delete(cp, recursive: true);
         }, iter: 12, threads: 1);
-    }
-
-    private static string Scratch()
-    {
-        string dir = Path.Combine(Path.GetTempPath(), "drosharp-props-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
     }
 }

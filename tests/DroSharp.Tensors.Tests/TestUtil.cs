@@ -35,18 +35,6 @@ internal static class TestUtil
         return a;
     }
 
-    public static void AssertClose(double[] expected, Tensor actual, double absTol = 1e-5, double relTol = 1e-5, string what = "")
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double e = expected[i], a = actual[i];
-            if (double.IsNegativeInfinity(e) && float.IsNegativeInfinity((float)a)) continue;
-            if (!(Math.Abs(e - a) <= absTol + relTol * Math.Abs(e)))
-                Assert.Fail($"{what}[{i}]: expected {e:G9}, got {a:G9}");
-        }
-    }
-
     public static void AssertBitIdentical(Tensor a, Tensor b)
     {
         Assert.Equal(a.Length, b.Length);

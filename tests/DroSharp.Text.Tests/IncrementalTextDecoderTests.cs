@@ -1,3 +1,4 @@
+using DroSharp.Text.Tests.Training;
 using DroSharp.Text.Training;
 
 namespace DroSharp.Text.Tests;

@@ -28,7 +28,7 @@ public class ConversationalDataLoaderTests
 
     private static TrainingData Load(string content, TrainingDataOptions? options = null, ITextEncoder? encoder = null)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string path = dir.Write("log.jsonl", content);
         return TrainingDataLoader.Load((options ?? new TrainingDataOptions { DataPath = path }) with { DataPath = path }, encoder ?? Encoder());
     }
@@ -137,7 +137,7 @@ public class ConversationalDataLoaderTests
     public void WithoutAChatTemplateTheFirstConversationalRowIsNamedEvenWhenSkipping()
     {
         var plain = new TokenizerTextEncoder(Tokenizer, Tokens);
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string path = dir.Write("log.jsonl", "{\"prompt_ids\": [5], \"completion_ids\": [6], \"label\": true}\n" + Log);
         var e = Assert.Throws<DataFormatException>(() => TrainingDataLoader.Load(new TrainingDataOptions { DataPath = path, SkipBadRows = true }, plain));
         Assert.Equal((DataErrorKind.ConversationalFormat, 2), (e.Kind, e.Line));

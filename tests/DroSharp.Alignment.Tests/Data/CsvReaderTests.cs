@@ -39,7 +39,7 @@ public class CsvReaderTests
     [Fact]
     public void WindowsLineEndingsFromDiskWithBom()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string text = "prompt,completion,reward\r\n\"two\r\nlines\",b,1.5\r\n\r\nc,d,-2e-1\r\ne,\"f, g\",3\r\n";
         string path = dir.WriteBytes("win.csv", [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(text)]);
         var d = FeedbackFileReader.Read(path);

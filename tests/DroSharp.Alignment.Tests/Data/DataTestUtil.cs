@@ -21,29 +21,3 @@ internal static class DataTestUtil
         Assert.Equal(field, e.Field);
     }
 }
-
-/// <summary>A fresh directory under the system temp path, deleted on dispose.</summary>
-internal sealed class TempDir : IDisposable
-{
-    public TempDir()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "drosharp-data-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string Write(string name, string content) => WriteBytes(name, Encoding.UTF8.GetBytes(content));
-
-    public string WriteBytes(string name, byte[] content)
-    {
-        string file = System.IO.Path.Combine(Path, name);
-        File.WriteAllBytes(file, content);
-        return file;
-    }
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
-    }
-}

@@ -163,7 +163,7 @@ public class JsonReaderTests
     [Fact]
     public void ReadsFromDiskAndReportsMissingFiles()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string path = dir.Write("f.jsonl", "{\"prompt\":\"a\",\"completion\":\"b\",\"label\":true}\n");
         Assert.Equal(path, FeedbackFileReader.Read(path).File);
         var e = Assert.Throws<DataFormatException>(() => FeedbackFileReader.Read(Path.Combine(dir.Path, "nope.jsonl")));

@@ -72,7 +72,7 @@ public class Qwen3ConversationTests
         var tokenizer = QwenTokenizer.Value;
         var rows = Rows();
         Assert.True(rows.Count >= 8, $"only {rows.Count} rows");
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string path = dir.Write("qwen3.jsonl", string.Join("\n", rows.Select(r => r.Row)) + "\n");
         var encoder = new TokenizerTextEncoder(tokenizer, Tokens(tokenizer), Template());
         var data = TrainingDataLoader.Load(new TrainingDataOptions { DataPath = path, MaxPromptLength = null, MaxCompletionLength = null }, encoder);

@@ -9,7 +9,7 @@ public class TrainingDataLoaderTests
     [Fact]
     public void LabelledFeedbackEndToEnd()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string train = dir.Write("train.jsonl", """
             {"prompt": "abcdef", "completion": "xy", "label": true}
             {"prompt": "abcdef", "completion": "zzzz", "label": false}
@@ -57,7 +57,7 @@ public class TrainingDataLoaderTests
     [Fact]
     public void EvalFileUsesTheTrainingNormalisation()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string train = dir.Write("train.csv", "prompt,completion,reward\na,b,1\nc,d,2\ne,f,3\ng,h,4\n");
         string eval = dir.Write("eval.jsonl", "{\"prompt\":\"i\",\"completion\":\"j\",\"reward\":10}\n{\"prompt\":\"k\",\"completion\":\"l\",\"reward\":2.5}\n");
         var data = TrainingDataLoader.Load(new TrainingDataOptions { DataPath = train, EvalDataPath = eval }, CharEncoder);
@@ -76,7 +76,7 @@ public class TrainingDataLoaderTests
     [Fact]
     public void NormalisationCanBeSwitchedOffAndLabelValuesConfigured()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string train = dir.Write("t.jsonl", "{\"prompt\":\"a\",\"completion\":\"b\",\"label\":true}\n{\"prompt\":\"a\",\"completion\":\"c\",\"label\":false}\n");
         var data = TrainingDataLoader.Load(new TrainingDataOptions { DataPath = train, NormalizeRewards = false, UpReward = 1, DownReward = -1 }, CharEncoder);
         Assert.Null(data.Normalizer);
@@ -88,7 +88,7 @@ public class TrainingDataLoaderTests
     [Fact]
     public void ConstantRewardsWarnAndGiveZeros()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string train = dir.Write("up.jsonl", "{\"prompt\":\"a\",\"completion\":\"b\",\"label\":true}\n{\"prompt\":\"c\",\"completion\":\"d\",\"label\":1}\n");
         var data = TrainingDataLoader.Load(new TrainingDataOptions { DataPath = train }, CharEncoder);
         Assert.All(data.Train.Examples, e => Assert.Equal(0.0, e.Reward));
@@ -103,7 +103,7 @@ public class TrainingDataLoaderTests
     [Fact]
     public void EvalFractionSplitsByPromptDeterministically()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string train = dir.Write("t.jsonl", string.Join("\n", Enumerable.Range(0, 40).Select(i =>
             $"{{\"prompt\":\"p{i / 2}\",\"completion\":\"c{i}\",\"reward\":{i % 7}}}")));
         var options = new TrainingDataOptions { DataPath = train, EvalFraction = 0.25, Seed = 3 };
@@ -124,7 +124,7 @@ public class TrainingDataLoaderTests
     [Fact]
     public void PairsForDpoAndExpandedForDro()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string path = dir.Write("pairs.jsonl", "{\"prompt\":\"p\",\"chosen\":\"good\",\"rejected\":\"bad\"}\n{\"prompt\":\"q\",\"chosen\":\"yes\",\"rejected\":\"no\"}\n");
         var dpo = TrainingDataLoader.Load(new TrainingDataOptions { DataPath = path, Requirement = DataRequirement.Pairs, Purpose = "dpo", MaxCompletionLength = 3 }, CharEncoder);
         Assert.Equal(DatasetKind.PreferencePairs, dpo.Train.Kind);
@@ -142,7 +142,7 @@ public class TrainingDataLoaderTests
         Assert.Equal(2, dro.Train.Summary.PromptsWithSeveralResponses);
         Assert.Equal(2, dro.Train.Summary.LabelsUp);
 
-        using var dir2 = new TempDir();
+        using var dir2 = new TempDirectory("drosharp-data-");
         string labelled = dir2.Write("l.jsonl", "{\"prompt\":\"p\",\"completion\":\"c\",\"label\":true}\n");
         var e = Assert.Throws<DataFormatException>(() =>
             TrainingDataLoader.Load(new TrainingDataOptions { DataPath = labelled, Requirement = DataRequirement.Pairs, Purpose = "dpo" }, CharEncoder));
@@ -153,7 +153,7 @@ public class TrainingDataLoaderTests
     [Fact]
     public void IdsNeedNoEncoderButTextDoes()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string ids = dir.Write("ids.jsonl", "{\"prompt_ids\":[4,5,1],\"completion_ids\":[6,1],\"reward\":0.5}\n{\"prompt_ids\":[4,5,1],\"completion_ids\":[7,1],\"reward\":1.5}\n");
         var data = TrainingDataLoader.Load(new TrainingDataOptions { DataPath = ids }, encoder: null);
         Assert.Equal([4, 5, 1], data.Train.Examples[1].PromptIds);
@@ -171,7 +171,7 @@ public class TrainingDataLoaderTests
     [Fact]
     public void CompletionsThatEncodeToNothingAreRowErrors()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string path = dir.Write("t.jsonl", "{\"prompt\":\"a\",\"completion\":\"ok\",\"reward\":1}\n{\"prompt\":\"a\",\"completion\":\"???\",\"reward\":2}\n{\"prompt\":\"b\",\"completion\":\"fine\",\"reward\":3}\n");
         var dropsQuestionMarks = ITextEncoder.From(s => s.Where(c => c != '?').Select(c => (int)c).ToArray());
         var e = Assert.Throws<DataFormatException>(() => TrainingDataLoader.Load(new TrainingDataOptions { DataPath = path }, dropsQuestionMarks));
@@ -187,7 +187,7 @@ public class TrainingDataLoaderTests
     [Fact]
     public void SkippedRowsFromBothFilesAreCollected()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string train = dir.Write("t.jsonl", "{\"prompt\":\"a\",\"completion\":\"b\",\"reward\":1}\n{bad\n{\"prompt\":\"a\",\"completion\":\"c\",\"reward\":2}\n");
         string eval = dir.Write("e.csv", "prompt,completion,reward\nx,y,1\nx,z,oops\n");
         var data = TrainingDataLoader.Load(new TrainingDataOptions { DataPath = train, EvalDataPath = eval, SkipBadRows = true }, CharEncoder);
@@ -199,7 +199,7 @@ public class TrainingDataLoaderTests
     [Fact]
     public void EvalMustCarryTheSameKindOfFeedback()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string train = dir.Write("t.jsonl", "{\"prompt\":\"a\",\"completion\":\"b\",\"reward\":1}\n");
         string eval = dir.Write("e.jsonl", "{\"prompt\":\"a\",\"completion\":\"b\",\"label\":true}\n");
         var e = Assert.Throws<DataFormatException>(() => TrainingDataLoader.Load(new TrainingDataOptions { DataPath = train, EvalDataPath = eval }, CharEncoder));
@@ -210,7 +210,7 @@ public class TrainingDataLoaderTests
     [Fact]
     public void TokenFingerprintFollowsTheIdsOnly()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string a = dir.Write("a.jsonl", "{\"prompt\":\"ab\",\"completion\":\"c\",\"reward\":1}\n{\"prompt\":\"d\",\"completion\":\"e\",\"reward\":2}\n");
         string sameIds = dir.Write("b.csv", "prompt,completion,reward\nab,c,5\nd,e,-1\n");
         string moved = dir.Write("c.jsonl", "{\"prompt\":\"a\",\"completion\":\"bc\",\"reward\":1}\n{\"prompt\":\"d\",\"completion\":\"e\",\"reward\":2}\n");
@@ -230,7 +230,7 @@ public class TrainingDataLoaderTests
     [Fact]
     public void SummaryPrintsAndSerialises()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("drosharp-data-");
         string train = dir.Write("t.jsonl", "{\"prompt\":\"abc\",\"completion\":\"de\",\"reward\":-1}\n{\"prompt\":\"abc\",\"completion\":\"fgh\",\"reward\":3}\n{\"prompt\":\"z\",\"completion\":\"y\",\"reward\":1}\n");
         var s = TrainingDataLoader.Load(new TrainingDataOptions { DataPath = train, MaxPromptLength = 2 }, CharEncoder).Train.Summary;
         string text = s.ToString();

@@ -19,7 +19,7 @@ public class DpoObjectiveTests
         Assert.Equal(Math.Log(2), result.Loss, 1e-15);
         Assert.Equal(0.693147, result.Loss, 1e-6);
         // Per pair ∂/∂(ℓ_w − ℓ_l) = −β/2; the loss is a mean over P = 2 pairs.
-        DroVObjectiveTests.AssertClose([-beta / 4, beta / 4, -beta / 4, beta / 4], result.PolicyLogProbGradient, 1e-15);
+        Numerics.AssertClose([-beta / 4, beta / 4, -beta / 4, beta / 4], result.PolicyLogProbGradient, relative: 0, absolute: 1e-15);
         Assert.Equal(0.0, result.Metrics["rewards/accuracies"]);
         Assert.Equal(0.0, result.Metrics["rewards/margins"]);
         Assert.Equal(-3.0, result.Metrics["logps/chosen"]);

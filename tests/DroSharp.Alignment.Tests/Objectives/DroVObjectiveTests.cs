@@ -212,16 +212,16 @@ public class DroVObjectiveTests
         var batch = new ObjectiveBatch { PolicyLogProbs = [-1.5, -2.3], ReferenceLogProbs = [-2.0, -2.0], Values = [0.2, -0.1], Rewards = [1, -1] };
         var r1 = new DroVObjective(1.0).Compute(batch);
         Assert.Equal(0.1125, r1.Loss, 1e-15);
-        AssertClose([-0.15, 0.30], r1.ValueGradient!, 1e-15);
-        AssertClose([-0.15, 0.30], r1.PolicyLogProbGradient, 1e-15);
+        Numerics.AssertClose([-0.15, 0.30], r1.ValueGradient!, relative: 0, absolute: 1e-15);
+        Numerics.AssertClose([-0.15, 0.30], r1.PolicyLogProbGradient, relative: 0, absolute: 1e-15);
 
         var r2 = new DroVObjective(2.0).Compute(batch);
         Assert.Equal(0.0325, r2.Loss, 1e-15);
-        AssertClose([0.1, 0.15], r2.PolicyLogProbGradient, 1e-15);
-        AssertClose([0.1, 0.15], r2.ValueGradient!, 1e-15);   // Eq. 7: V − r + τℓ = [0.2, 0.3], /B
+        Numerics.AssertClose([0.1, 0.15], r2.PolicyLogProbGradient, relative: 0, absolute: 1e-15);
+        Numerics.AssertClose([0.1, 0.15], r2.ValueGradient!, relative: 0, absolute: 1e-15);   // Eq. 7: V − r + τℓ = [0.2, 0.3], /B
         var raw = new DroVObjective(2.0, rescalePolicyGradient: false).Compute(batch);
-        AssertClose([0.2, 0.3], raw.PolicyLogProbGradient, 1e-15);
-        AssertClose([0.1, 0.15], raw.ValueGradient!, 1e-15);   // the value gradient is never rescaled
+        Numerics.AssertClose([0.2, 0.3], raw.PolicyLogProbGradient, relative: 0, absolute: 1e-15);
+        Numerics.AssertClose([0.1, 0.15], raw.ValueGradient!, relative: 0, absolute: 1e-15);   // the value gradient is never rescaled
 
         Assert.Equal(0.05, r1.Metrics["value/mean"], 1e-15);
         Assert.Equal(0.1, r1.Metrics["logratio/mean"], 1e-15);
@@ -236,7 +236,7 @@ public class DroVObjectiveTests
         // ℓ = 0: ∂L/∂logπᵢ = −(1/B)(rᵢ − Vᵢ) for any τ after rescaling.
         var batch = new ObjectiveBatch { PolicyLogProbs = [-3, -1, -2], ReferenceLogProbs = [-3, -1, -2], Values = [0.5, 0.1, -0.2], Rewards = [1, -1, 0.3] };
         foreach (double tau in new[] { 0.1, 1.0, 5.0 })
-            AssertClose([-0.5 / 3, 1.1 / 3, -0.5 / 3], new DroVObjective(tau).Compute(batch).PolicyLogProbGradient, 1e-15);
+            Numerics.AssertClose([-0.5 / 3, 1.1 / 3, -0.5 / 3], new DroVObjective(tau).Compute(batch).PolicyLogProbGradient, relative: 0, absolute: 1e-15);
     }
 
     [Fact]
@@ -266,7 +266,7 @@ public class DroVObjectiveTests
                 FiniteDifference.Check(raw, batch, result.PolicyLogProbGradient, FiniteDifference.Input.PolicyLogProbs);
                 FiniteDifference.Check(raw, batch, result.ValueGradient!, FiniteDifference.Input.Values);
                 var rescaled = new DroVObjective(tau).Compute(batch);
-                AssertClose(result.PolicyLogProbGradient.Select(g => g / tau).ToArray(), rescaled.PolicyLogProbGradient, 1e-15);
+                Numerics.AssertClose(result.PolicyLogProbGradient.Select(g => g / tau).ToArray(), rescaled.PolicyLogProbGradient, relative: 0, absolute: 1e-15);
             }
             // Weighted batches too.
             var weighted = new ObjectiveBatch
@@ -288,12 +288,5 @@ public class DroVObjectiveTests
         {
             PolicyLogProbs = Draw(-12, -0.5), ReferenceLogProbs = Draw(-12, -0.5), Values = Draw(-2, 2), Rewards = Draw(-2, 2),
         };
-    }
-
-    internal static void AssertClose(double[] expected, double[] actual, double tolerance)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance, $"[{i}] expected {expected[i]}, got {actual[i]}");
     }
 }

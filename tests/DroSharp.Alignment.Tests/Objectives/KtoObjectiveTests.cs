@@ -50,7 +50,7 @@ public class KtoObjectiveTests
         Assert.Equal(0.0, clamped.Metrics["kl"]);
         var zero = kto.Compute(Batch([1.0, -0.5, 0.2], [true, true, false], [0.0, 0.0, 0.0]));
         Assert.Equal(zero.Loss, clamped.Loss, 1e-15);
-        DroVObjectiveTests.AssertClose(zero.PolicyLogProbGradient, clamped.PolicyLogProbGradient, 1e-15);
+        Numerics.AssertClose(zero.PolicyLogProbGradient, clamped.PolicyLogProbGradient, relative: 0, absolute: 1e-15);
         Assert.Equal((1 - 1 / (1 + Math.Exp(-0.1))) + (1 - 1 / (1 + Math.Exp(0.05))) + (1 - 1 / (1 + Math.Exp(0.02))), 3 * clamped.Loss, 1e-14);
     }
 

@@ -22,9 +22,9 @@ public sealed class DecoderBanditTests
     [Fact]
     public void DroVConvergesToTheKlRegularisedOptimum()
     {
-        string root = Path.Combine(Path.GetTempPath(), "drosharp-bandit-" + Guid.NewGuid().ToString("N"));
-        try
+        using (var temp = new TempDirectory("drosharp-bandit-"))
         {
+            string root = temp.Path;
             string model = Path.Combine(root, "model");
             var (family, config) = ModelFamilies.Preset("llama-tiny", vocabSize: 4);
             using (var p = family.CreatePolicy(config))
@@ -63,10 +63,6 @@ public sealed class DecoderBanditTests
             using var batch = policy.CreateBatch([[1]], [[0]]);
             double v = value.Forward(batch, policy.Forward(batch))[0];
             Assert.True(Math.Abs(v - vStar) < 0.02, $"V = {v:F4}, V* = {vStar:F4}");
-        }
-        finally
-        {
-            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         }
     }
 

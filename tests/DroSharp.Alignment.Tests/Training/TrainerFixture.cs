@@ -11,10 +11,11 @@ namespace DroSharp.Alignment.Tests.Training;
 /// </summary>
 internal sealed class TrainerFixture : IDisposable
 {
+    private readonly TempDirectory _temp = new("drosharp-trainer-");
+
     public TrainerFixture(string preset = "t5-tiny", ulong seed = 3)
     {
-        Root = Path.Combine(Path.GetTempPath(), "drosharp-trainer-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Root);
+        Root = _temp.Path;
         Model = Path.Combine(Root, "model");
         var (family, config) = ModelFamilies.Preset(preset);
         using var policy = family.CreatePolicy(config);
@@ -67,8 +68,5 @@ internal sealed class TrainerFixture : IDisposable
     public static List<Dictionary<string, JsonElement>> Metrics(RunDirectory run) =>
         File.ReadLines(run.MetricsFile).Select(l => JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(l)!).ToList();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _temp.Dispose();
 }

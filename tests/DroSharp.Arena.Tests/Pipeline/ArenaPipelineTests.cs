@@ -6,18 +6,19 @@ namespace DroSharp.Arena.Tests.Pipeline;
 
 public sealed class ArenaPipelineTests : IDisposable
 {
-    private readonly List<string> _dirs = [];
+    private readonly List<TempDirectory> _dirs = [];
 
     public void Dispose()
     {
-        foreach (var d in _dirs) if (Directory.Exists(d)) Directory.Delete(d, recursive: true);
+        foreach (var d in _dirs) d.Dispose();
     }
 
+    /// <summary>A fresh output directory, not yet created (the pipeline makes it).</summary>
     private string NewDir()
     {
-        string d = TinyExperiment.NewDirectory();
+        var d = new TempDirectory("drosharp-arena-pipeline-");
         _dirs.Add(d);
-        return d;
+        return d.File("experiment");
     }
 
     [Fact]

@@ -22,6 +22,4 @@ internal static class TinyExperiment
         Steps = 4, BatchSize = 8, WarmupSteps = 1,
         ValidationPrompts = 10, TestPrompts = 12, CheckpointEvery = 2, GenerationBatchSize = 8, SampleCount = 1,
     };
-
-    public static string NewDirectory() => Path.Combine(Path.GetTempPath(), "drosharp-arena-pipeline-" + Guid.NewGuid().ToString("N"));
 }

@@ -5,12 +5,12 @@ namespace DroSharp.Arena.Tests.Reports;
 
 public sealed class ReportWriterTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "drosharp-arena-report-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _temp = new("drosharp-arena-report-");
+    private readonly string _dir;
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
-    }
+    public ReportWriterTests() => _dir = _temp.File("report"); // not created: the writer makes it
+
+    public void Dispose() => _temp.Dispose();
 
     internal static ArenaResults Sample(int seeds = 2)
     {

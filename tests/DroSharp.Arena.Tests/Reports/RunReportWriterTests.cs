@@ -18,10 +18,11 @@ public sealed class RunReportWriterTests : IClassFixture<RunReportWriterTests.Ti
     /// <summary>One DRO-V run shared by the tests of this class.</summary>
     public sealed class TinyRun : IDisposable
     {
+        private readonly TempDirectory _temp = new("drosharp-run-report-");
+
         public TinyRun()
         {
-            Root = Path.Combine(Path.GetTempPath(), "drosharp-run-report-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(Root);
+            Root = _temp.Path;
             string[] colours = ["red", "green", "blue", "black"];
             var rows = new List<object>();
             for (int i = 0; i < 24; i++)
@@ -60,10 +61,7 @@ public sealed class RunReportWriterTests : IClassFixture<RunReportWriterTests.Ti
         public string Html { get; }
         public string Decode(int[] ids) => Tokenizer.Decode(ids, skipSpecialTokens: true);
 
-        public void Dispose()
-        {
-            try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
-        }
+        public void Dispose() => _temp.Dispose();
     }
 
     private readonly TinyRun _run;

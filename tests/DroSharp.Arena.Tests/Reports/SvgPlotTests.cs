@@ -120,18 +120,14 @@ public class SvgPlotTests
     [Fact]
     public void Save_WritesTheFile()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "drosharp-arena-svg-" + Guid.NewGuid().ToString("N"));
-        try
+        using (var temp = new TempDirectory("drosharp-arena-svg-"))
         {
+            string dir = temp.File("plots");
             string path = Path.Combine(dir, "plot.svg");
             var plot = LineChart();
             plot.Save(path);
             Assert.Equal(plot.ToSvg(), File.ReadAllText(path));
             Assert.Single(Directory.GetFiles(dir)); // no temporary file left behind
-        }
-        finally
-        {
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         }
     }
 

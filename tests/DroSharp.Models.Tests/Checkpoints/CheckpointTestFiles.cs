@@ -7,16 +7,12 @@ namespace DroSharp.Models.Tests.Checkpoints;
 /// <summary>Fixture paths and a scratch directory for checkpoint tests; hand-built safetensors bytes.</summary>
 internal sealed class CheckpointTestFiles : IDisposable
 {
-    public CheckpointTestFiles()
-    {
-        Directory = Path.Combine(Path.GetTempPath(), "drosharp-ckpt-" + Guid.NewGuid().ToString("N"));
-        System.IO.Directory.CreateDirectory(Directory);
-    }
+    private readonly TempDirectory _scratch = new("drosharp-ckpt-");
 
     /// <summary>A fresh scratch directory, deleted on dispose.</summary>
-    public string Directory { get; }
+    public string Directory => _scratch.Path;
 
-    public string PathFor(string name) => Path.Combine(Directory, name);
+    public string PathFor(string name) => _scratch.File(name);
 
     public string SubDirectory(string name)
     {
@@ -66,8 +62,5 @@ internal sealed class CheckpointTestFiles : IDisposable
         return path;
     }
 
-    public void Dispose()
-    {
-        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _scratch.Dispose();
 }

@@ -38,18 +38,13 @@ public sealed class ParserHardeningTests
     [Fact]
     public void AShardIndexThatIsNotUtf8IsAFormatError()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "drosharp-index-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        try
+        using (var temp = new TempDirectory("drosharp-index-"))
         {
+            string dir = temp.Path;
             string path = Path.Combine(dir, ShardedCheckpointIndex.FileName);
             File.WriteAllBytes(path, [.. "{\"weight_map\": {\"a\": \""u8, 0xEF, 0x80, .. "\"}}"u8]);
             var e = Assert.Throws<CheckpointFormatException>(() => ShardedCheckpointIndex.Load(path));
             Assert.Contains("UTF-8", e.Message);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
         }
     }
 

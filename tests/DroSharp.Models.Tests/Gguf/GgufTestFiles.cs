@@ -7,15 +7,11 @@ namespace DroSharp.Models.Tests.Gguf;
 /// <summary>Fixture paths, a scratch directory, the golden rows, and tokenizer files made for tests.</summary>
 internal sealed class GgufTestFiles : IDisposable
 {
-    public GgufTestFiles()
-    {
-        Directory = Path.Combine(Path.GetTempPath(), "drosharp-gguf-" + Guid.NewGuid().ToString("N"));
-        System.IO.Directory.CreateDirectory(Directory);
-    }
+    private readonly TempDirectory _scratch = new("drosharp-gguf-");
 
-    public string Directory { get; }
+    public string Directory => _scratch.Path;
 
-    public string PathFor(string name) => Path.Combine(Directory, name);
+    public string PathFor(string name) => _scratch.File(name);
 
     public static string FixturesRoot([CallerFilePath] string source = "")
     {
@@ -205,8 +201,5 @@ internal sealed class GgufTestFiles : IDisposable
         File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), config.ToJsonString());
     }
 
-    public void Dispose()
-    {
-        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => _scratch.Dispose();
 }

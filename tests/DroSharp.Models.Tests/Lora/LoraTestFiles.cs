@@ -11,15 +11,11 @@ namespace DroSharp.Models.Tests.Lora;
 /// </summary>
 internal sealed class LoraTestFiles : IDisposable
 {
-    public LoraTestFiles()
-    {
-        Directory = Path.Combine(Path.GetTempPath(), "drosharp-lora-" + Guid.NewGuid().ToString("N"));
-        System.IO.Directory.CreateDirectory(Directory);
-    }
+    private readonly TempDirectory _scratch = new("drosharp-lora-");
 
-    public string Directory { get; }
+    public string Directory => _scratch.Path;
 
-    public string PathFor(string name) => Path.Combine(Directory, name);
+    public string PathFor(string name) => _scratch.File(name);
 
     /// <summary>Fixtures/lora/NAME (qwen3, t5-tiny).</summary>
     public static string Adapter(string name) => Path.Combine(GgufTestFiles.FixturesRoot(), "lora", name);
@@ -67,8 +63,5 @@ internal sealed class LoraTestFiles : IDisposable
 
     public static double MaxAbsDiff(double[][] a, double[][] b) => a.Zip(b).Max(p => p.First.Zip(p.Second).Max(q => Math.Abs(q.First - q.Second)));
 
-    public void Dispose()
-    {
-        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _scratch.Dispose();
 }

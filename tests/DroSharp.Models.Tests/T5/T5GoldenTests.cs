@@ -73,11 +73,11 @@ public sealed class T5GoldenTests
         }
         using (valueTape.Activate()) values = value.Forward(batch.PromptIds, batch.PromptMask);
 
-        AssertClose("encoder_hidden_first", enc.Span[..(batch.PromptLength * policy.Config.DModel)]);
-        AssertClose("logits_first", logits.Span[..(batch.CompletionLength * policy.Config.VocabSize)]);
-        AssertClose("token_logprobs", tokenLp.Span);
-        AssertClose("logprobs", seqLp.Span);
-        AssertClose("values", values.Span);
+        AssertMatchesGolden("encoder_hidden_first", enc.Span[..(batch.PromptLength * policy.Config.DModel)]);
+        AssertMatchesGolden("logits_first", logits.Span[..(batch.CompletionLength * policy.Config.VocabSize)]);
+        AssertMatchesGolden("token_logprobs", tokenLp.Span);
+        AssertMatchesGolden("logprobs", seqLp.Span);
+        AssertMatchesGolden("values", values.Span);
 
         // L = ½·mean_b (r − V − τ(logπ − logπ_ref))²: dL/dlogπ = −τ·res/B, dL/dV = −res/B (plain, unscaled).
         double tau = _inputs.Tau;
@@ -93,8 +93,8 @@ public sealed class T5GoldenTests
             dLogp[i] = (float)(-tau * r / b);
             dV[i] = (float)(-r / b);
         }
-        AssertClose("dro_residual", res);
-        AssertClose("loss", new[] { (float)loss });
+        AssertMatchesGolden("dro_residual", res);
+        AssertMatchesGolden("loss", new[] { (float)loss });
 
         policyTape.Backward(seqLp, dLogp);
         valueTape.Backward(values, dV);
@@ -102,33 +102,24 @@ public sealed class T5GoldenTests
         foreach (var p in policy.Parameters.All)
         {
             Assert.NotNull(p.Grad);
-            AssertClose("grad." + p.Name, p.Grad!.Span);
+            AssertMatchesGolden("grad." + p.Name, p.Grad!.Span);
             checkedPolicy++;
         }
         foreach (var p in value.Parameters.All)
         {
             Assert.NotNull(p.Grad);
-            AssertClose("value_grad." + p.Name, p.Grad!.Span);
+            AssertMatchesGolden("value_grad." + p.Name, p.Grad!.Span);
             checkedValue++;
         }
         Assert.Equal(_expected.TensorNames.Count(n => n.StartsWith("grad.", StringComparison.Ordinal)), checkedPolicy);
         Assert.Equal(_expected.TensorNames.Count(n => n.StartsWith("value_grad.", StringComparison.Ordinal)), checkedValue);
     }
 
-    private void AssertClose(string name, ReadOnlySpan<float> actual)
+    /// <summary>Within <see cref="Tolerance"/> of the golden tensor's largest magnitude.</summary>
+    private void AssertMatchesGolden(string name, ReadOnlySpan<float> actual)
     {
         using var expected = _expected.ReadTensor(name);
-        Assert.True(expected.Length == actual.Length, $"{name}: {actual.Length} values, expected {expected.Length}");
-        double scale = 0, worst = 0;
-        int worstAt = -1;
-        for (int i = 0; i < expected.Length; i++) scale = Math.Max(scale, Math.Abs(expected[i]));
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double e = Math.Abs(actual[i] - expected[i]);
-            if (double.IsNaN(actual[i]) || e > worst) { worst = double.IsNaN(actual[i]) ? double.PositiveInfinity : e; worstAt = i; }
-        }
-        Assert.True(worst <= Tolerance * Math.Max(scale, 1e-12),
-            $"{name}: largest error {worst:G4} at [{worstAt}] (ours {(worstAt >= 0 ? actual[worstAt] : 0):G6}, PyTorch {(worstAt >= 0 ? expected[worstAt] : 0):G6}); allowed {Tolerance * scale:G4}");
+        Numerics.AssertCloseToMax(expected.Span, actual, relative: Tolerance, floor: 1e-12, what: name);
     }
 
     /// <summary>inputs.json of the golden directory.</summary>

@@ -55,9 +55,9 @@ public class T5ModelTests
     {
         using var model = new T5ForConditionalGeneration(T5GenerationTests.SmallConfig(true));
         model.InitializeWeights(new DeterministicRandom(8));
-        string dir = Path.Combine(Path.GetTempPath(), "drosharp-t5-" + Guid.NewGuid().ToString("N"));
-        try
+        using (var temp = new TempDirectory("drosharp-t5-"))
         {
+            string dir = temp.File("t5");
             T5ModelFiles.SavePolicy(model, dir);
             using var back = T5ModelFiles.LoadPolicy(dir);
             foreach (var p in model.Parameters.All) Assert.Equal(p.ToArray(), back.Parameters[p.Name!].ToArray());
@@ -66,10 +66,6 @@ public class T5ModelTests
             using var vBack = T5ModelFiles.LoadValue(Path.Combine(dir, "value"));
             Assert.Equal(value.HeadWeight.ToArray(), vBack.HeadWeight.ToArray());
             Assert.Equal(model.Shared.ToArray(), vBack.Shared.ToArray());
-        }
-        finally
-        {
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         }
     }
 }

@@ -71,15 +71,15 @@ public class AdafactorTests
         for (int i = 0; i < ps.Length; i++)
         {
             string name = ps[i].Name!;
-            AssertClose(reference.P[i], ps[i], 2e-6, 2e-7, name);
+            Numerics.AssertClose(reference.P[i], ps[i].Span, relative: 2e-6, absolute: 2e-7, what: name);
             Assert.Equal(reference.Steps[i], opt.ParameterStepCount(i));
             if (reference.Row[i] is { } row)
             {
-                AssertClose(row, state.Tensors["exp_avg_sq_row." + name], 2e-5, 0, "exp_avg_sq_row." + name);
-                AssertClose(reference.Col[i]!, state.Tensors["exp_avg_sq_col." + name], 2e-5, 0, "exp_avg_sq_col." + name);
+                Numerics.AssertClose(row, state.Tensors["exp_avg_sq_row." + name].Span, relative: 2e-5, absolute: 0, what: "exp_avg_sq_row." + name);
+                Numerics.AssertClose(reference.Col[i]!, state.Tensors["exp_avg_sq_col." + name].Span, relative: 2e-5, absolute: 0, what: "exp_avg_sq_col." + name);
             }
-            else AssertClose(reference.V[i]!, state.Tensors["exp_avg_sq." + name], 2e-5, 0, "exp_avg_sq." + name);
-            if (reference.M[i] is { } m) AssertClose(m, state.Tensors["exp_avg." + name], 2e-5, 1e-8, "exp_avg." + name);
+            else Numerics.AssertClose(reference.V[i]!, state.Tensors["exp_avg_sq." + name].Span, relative: 2e-5, absolute: 0, what: "exp_avg_sq." + name);
+            if (reference.M[i] is { } m) Numerics.AssertClose(m, state.Tensors["exp_avg." + name].Span, relative: 2e-5, absolute: 1e-8, what: "exp_avg." + name);
         }
         Assert.Equal(4, opt.ParameterStepCount(0));
         DisposeAll(ps);

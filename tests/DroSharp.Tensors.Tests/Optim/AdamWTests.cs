@@ -48,9 +48,9 @@ public class AdamWTests
         var state = opt.ExportState();
         for (int i = 0; i < ps.Length; i++)
         {
-            AssertClose(reference.P[i], ps[i], 2e-6, 2e-7, ps[i].Name!);
-            AssertClose(reference.M[i], state.Tensors["exp_avg." + ps[i].Name], 2e-5, 1e-7, "exp_avg." + ps[i].Name);
-            AssertClose(reference.V[i], state.Tensors["exp_avg_sq." + ps[i].Name], 2e-5, 1e-9, "exp_avg_sq." + ps[i].Name);
+            Numerics.AssertClose(reference.P[i], ps[i].Span, relative: 2e-6, absolute: 2e-7, what: ps[i].Name!);
+            Numerics.AssertClose(reference.M[i], state.Tensors["exp_avg." + ps[i].Name].Span, relative: 2e-5, absolute: 1e-7, what: "exp_avg." + ps[i].Name);
+            Numerics.AssertClose(reference.V[i], state.Tensors["exp_avg_sq." + ps[i].Name].Span, relative: 2e-5, absolute: 1e-9, what: "exp_avg_sq." + ps[i].Name);
             Assert.Equal(reference.Steps[i], opt.ParameterStepCount(i));
         }
         Assert.Equal(4, opt.ParameterStepCount(1));
@@ -98,7 +98,7 @@ public class AdamWTests
             reference.Step(0.05, ps.Select(GradOf).ToArray());
             opt.Step(0.05);
         }
-        for (int i = 0; i < ps.Length; i++) AssertClose(reference.P[i], ps[i], 2e-6, 2e-7, ps[i].Name!);
+        for (int i = 0; i < ps.Length; i++) Numerics.AssertClose(reference.P[i], ps[i].Span, relative: 2e-6, absolute: 2e-7, what: ps[i].Name!);
         DisposeAll(ps);
     }
 

@@ -25,7 +25,7 @@ public class GradientClippingTests
         for (int i = 0; i < ps.Length; i++)
         {
             if (before[i] is null) { Assert.Null(ps[i].Grad); continue; }
-            AssertClose(before[i]!.Select(x => x * coef).ToArray(), ps[i].Grad!, 1e-6, 0, ps[i].Name!);
+            Numerics.AssertClose(before[i]!.Select(x => x * coef).ToArray(), ps[i].Grad!.Span, relative: 1e-6, absolute: 0, what: ps[i].Name!);
         }
         Assert.Equal(maxNorm, ReferenceNorm(ps), 1e-5 * maxNorm);
         DisposeAll(ps);

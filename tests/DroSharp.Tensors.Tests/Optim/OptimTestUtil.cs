@@ -59,16 +59,6 @@ internal static class OptimTestUtil
         return c;
     }).ToArray();
 
-    public static void AssertClose(double[] expected, Tensor actual, double relTol, double absTol, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double e = expected[i], a = actual[i];
-            Assert.True(Math.Abs(e - a) <= absTol + relTol * Math.Abs(e), $"{what}[{i}]: expected {e:G9}, got {a:G9}");
-        }
-    }
-
     public static void AssertBitwiseEqual(Tensor expected, Tensor actual, string what)
     {
         Assert.Equal(expected.Shape, actual.Shape);

@@ -8,9 +8,9 @@ public class ChatTemplateFileTests
     [Fact]
     public void A_template_file_takes_the_model_directorys_special_tokens_and_names_itself_in_errors()
     {
-        string dir = Directory.CreateTempSubdirectory("drosharp-template-").FullName;
-        try
+        using (var temp = new TempDirectory("drosharp-template-"))
         {
+            string dir = temp.Path;
             string file = Path.Combine(dir, "mine.jinja");
             File.WriteAllText(file, "{{ bos_token }}{% for m in messages %}[{{ m.role }}] {{ m.content }}{{ eos_token }}{% endfor %}");
             var gemma = ChatTemplate.FromFile(file, Fixtures.PathOf(Path.Combine("chat-templates", "gemma-3-it")));
@@ -23,10 +23,6 @@ public class ChatTemplateFileTests
             var e = Assert.Throws<ChatTemplateException>(() => ChatTemplate.FromFile(file));
             Assert.StartsWith($"{file} line 2", e.Message);
             Assert.Throws<FileNotFoundException>(() => ChatTemplate.FromFile(Path.Combine(dir, "missing.jinja")));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
         }
     }
 }

@@ -13,13 +13,6 @@ public class ChatTemplateTests
         return new ChatTemplate(template).RenderVariables(dict);
     }
 
-    private static string TempDir()
-    {
-        string dir = Path.Combine(Path.GetTempPath(), "drosharp-chat-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
-
     // ---- Python pitfalls (decoders.md §4, the goldens' README) ----
 
     [Fact]
@@ -191,9 +184,9 @@ public class ChatTemplateTests
     [Fact]
     public void From_model_directory_prefers_chat_template_jinja_and_reads_special_tokens()
     {
-        string dir = TempDir();
-        try
+        using (var temp = new TempDirectory("drosharp-chat-"))
         {
+            string dir = temp.Path;
             Assert.Null(ChatTemplate.FromModelDirectory(dir));
             File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), """
                 {"chat_template": "config {{ bos_token }}",
@@ -212,18 +205,14 @@ public class ChatTemplateTests
             Assert.Equal("jinja </s>", fromFile.Render([], false));
             Assert.EndsWith("chat_template.jinja", fromFile.SourceName);
         }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
     }
 
     [Fact]
     public void From_model_directory_picks_the_default_of_named_templates()
     {
-        string dir = TempDir();
-        try
+        using (var temp = new TempDirectory("drosharp-chat-"))
         {
+            string dir = temp.Path;
             File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), """
                 {"chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D"}]}
                 """);
@@ -237,10 +226,6 @@ public class ChatTemplateTests
 
             File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), """{"chat_template": 5}""");
             Assert.Throws<FormatException>(() => ChatTemplate.FromModelDirectory(dir));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
         }
     }
 }

@@ -41,7 +41,7 @@ public class LogSoftmaxGatherOpTests
             using var _ = KernelDispatch.Override(level);
             using var y = Ops.LogSoftmaxGather(logits, targets);
             Assert.Equal(new Shape(n), y.Shape);
-            TestUtil.AssertClose(expected, y, 2e-5, 1e-5, $"LogSoftmaxGather {level}");
+            Numerics.AssertClose(expected, y.Span, relative: 1e-5, absolute: 2e-5, what: $"LogSoftmaxGather {level}");
             for (int i = 0; i < n; i++) if (targets[i] < 0) Assert.Equal(0f, y[i]);
         }
     }
@@ -89,7 +89,7 @@ public class LogSoftmaxGatherOpTests
                 for (int j = 0; j < v; j++) s += Math.Exp(logits[i, j] - m);
                 for (int j = 0; j < v; j++) expected[i * v + j] = g[i] * ((j == targets[i] ? 1 : 0) - Math.Exp(logits[i, j] - m) / s);
             }
-            TestUtil.AssertClose(expected, logits.Grad!, 1e-6, 1e-4, $"dlogits {level}");
+            Numerics.AssertClose(expected, logits.Grad!.Span, relative: 1e-4, absolute: 1e-6, what: $"dlogits {level}");
         }
     }
 
@@ -123,7 +123,7 @@ public class LogSoftmaxGatherOpTests
             for (int j = 0; j < v; j++) s += Math.Exp(p[i, j] - m);
             for (int j = 0; j < v; j++) expected[i * v + j] = g[i] * ((j == targets[i] ? 1 : 0) - Math.Exp(p[i, j] - m) / s);
         }
-        TestUtil.AssertClose(expected, p.Grad!, 1e-6, 1e-4);
+        Numerics.AssertClose(expected, p.Grad!.Span, relative: 1e-4, absolute: 1e-6);
     }
 
     [Fact]

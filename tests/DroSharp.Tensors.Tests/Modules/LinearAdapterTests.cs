@@ -1,7 +1,7 @@
 using DroSharp.Tensors.Autograd;
 using DroSharp.Tensors.Modules;
 
-namespace DroSharp.Tensors.Tests;
+namespace DroSharp.Tensors.Tests.Modules;
 
 /// <summary>
 /// LoRA adapters on <see cref="Linear"/>: named adapters selected per forward by <see cref="AdapterSelection"/>,
@@ -172,11 +172,11 @@ public class LinearAdapterTests
                 expected[o * 13 + k] = l.Weight[o * 13 + k] + 3.0 * d;
             }
         l.MergeAdapter("policy");
-        TestUtil.AssertClose(expected, l.Weight, 1e-5, 1e-5);
+        Numerics.AssertClose(expected, l.Weight.Span, relative: 1e-5, absolute: 1e-5);
         Assert.Empty(l.Adapters);
         using (new AdapterSelection("policy").Activate())
         using (var merged = l.Forward(x))
-            TestUtil.AssertClose(TestUtil.ToDouble(adapted), merged, 1e-5, 1e-5);
+            Numerics.AssertClose(TestUtil.ToDouble(adapted), merged.Span, relative: 1e-5, absolute: 1e-5);
         adapted.Dispose();
     }
 

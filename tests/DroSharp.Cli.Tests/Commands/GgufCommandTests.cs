@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using DroSharp.Models.Tests.Gguf;
 using Xunit.Abstractions;
 
-namespace DroSharp.Cli.Tests;
+namespace DroSharp.Cli.Tests.Commands;
 
 /// <summary><c>dro export gguf</c> and <c>dro gguf inspect</c>, end to end, with llama.cpp (LLamaSharp) reading what was written.</summary>
 public sealed class GgufCommandTests(TrainedTinyModels models, ITestOutputHelper output) : IClassFixture<TrainedTinyModels>
@@ -28,9 +28,9 @@ public sealed class GgufCommandTests(TrainedTinyModels models, ITestOutputHelper
     [InlineData("qwen3-tiny")]
     public void GreedyGenerationOfTheExportedFileEqualsDroGenerate(string preset)
     {
-        string dir = CliRunner.TempDir();
-        try
+        using (var temp = new TempDirectory("drosharp-cli-"))
         {
+            string dir = temp.Path;
             const int maxNew = 32;
             string model = models.Model(preset), gguf = Path.Combine(dir, "model.gguf"), prompts = Path.Combine(dir, "prompts.jsonl"), answers = Path.Combine(dir, "answers.jsonl");
             CliRunner.Ok("export", "gguf", "--model", model, "--out", gguf, "--type", "f32");
@@ -51,10 +51,6 @@ public sealed class GgufCommandTests(TrainedTinyModels models, ITestOutputHelper
             // The trained model answers the training-like prompts at length and then stops at its EOS.
             Assert.Contains(ours, o => o.Length >= 16 && o[^1] == 1);
         }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
     }
 
     /// <summary>
@@ -64,9 +60,9 @@ public sealed class GgufCommandTests(TrainedTinyModels models, ITestOutputHelper
     [Fact]
     public void ExportOfALoraRunMergesTheAdapterAndRoundTrips()
     {
-        string dir = CliRunner.TempDir();
-        try
+        using (var temp = new TempDirectory("drosharp-cli-"))
         {
+            string dir = temp.Path;
             const int maxNew = 24;
             string run = Path.Combine(dir, "lora-run"), gguf = Path.Combine(dir, "lora.gguf"), prompts = Path.Combine(dir, "prompts.jsonl"), answers = Path.Combine(dir, "answers.jsonl");
             CliRunner.Ok("train", "--algo", "sft", "--model", models.Model("qwen3-tiny"), "--data", models.Data, "--out", run, "--lora", "8",
@@ -86,18 +82,14 @@ public sealed class GgufCommandTests(TrainedTinyModels models, ITestOutputHelper
                 Assert.True(ours[i].SequenceEqual(theirs), $"\"{Prompts[i]}\": dro generate [{string.Join(", ", ours[i])}] vs llama.cpp [{string.Join(", ", theirs)}]");
             }
         }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
     }
 
     [Fact]
     public void ExportPrintsWhatItWroteAndInspectReadsItBack()
     {
-        string dir = CliRunner.TempDir();
-        try
+        using (var temp = new TempDirectory("drosharp-cli-"))
         {
+            string dir = temp.Path;
             string gguf = Path.Combine(dir, "policy.q8_0.gguf");
             string printed = CliRunner.Ok("export", "gguf", "--model", models.Model("qwen3-tiny"), "--out", gguf, "--type", "q8_0");
             Assert.Contains($"wrote {Path.GetFullPath(gguf)} ({new FileInfo(gguf).Length:N0} bytes", printed);
@@ -129,10 +121,6 @@ public sealed class GgufCommandTests(TrainedTinyModels models, ITestOutputHelper
             Assert.Equal("q8_0", embd["type"]!.GetValue<string>());
             Assert.Equal(new[] { vocab, 64 }, embd["shape"]!.AsArray().Select(x => x!.GetValue<int>()));
         }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
     }
 
     private static void AssertOneLineUserError((int Exit, string Out, string Err) r, params string[] expected)
@@ -146,9 +134,9 @@ public sealed class GgufCommandTests(TrainedTinyModels models, ITestOutputHelper
     [Fact]
     public void ExportRefusesWithOneLineNamingTheProblem()
     {
-        string dir = CliRunner.TempDir();
-        try
+        using (var temp = new TempDirectory("drosharp-cli-"))
         {
+            string dir = temp.Path;
             string model = models.Model("llama-tiny"), gguf = Path.Combine(dir, "out.gguf");
 
             // An existing --out is kept unless --force.
@@ -185,10 +173,6 @@ public sealed class GgufCommandTests(TrainedTinyModels models, ITestOutputHelper
             // inspect: not a GGUF file, no such file.
             AssertOneLineUserError(CliRunner.Run("gguf", "inspect", Path.Combine(model, "config.json")), "GGUF");
             AssertOneLineUserError(CliRunner.Run("gguf", "inspect", Path.Combine(dir, "missing.gguf")), "missing.gguf");
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
         }
     }
 }

@@ -2,9 +2,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DroSharp.Models.Checkpoints;
 using DroSharp.Models.T5;
+using DroSharp.Models.Tests.Checkpoints;
 using static DroSharp.Models.Tests.Checkpoints.CheckpointTestFiles;
 
-namespace DroSharp.Models.Tests.Checkpoints;
+namespace DroSharp.Models.Tests.T5;
 
 public sealed class T5ConfigTests : IDisposable
 {

@@ -2,7 +2,7 @@ using System.Text.Json;
 using DroSharp.Text;
 using DroSharp.Text.Templates;
 
-namespace DroSharp.Cli.Tests;
+namespace DroSharp.Cli.Tests.Commands;
 
 /// <summary>
 /// <c>dro chat</c> driven through standard input after SFT on a <c>messages</c> log (greedy, so deterministic), checked

@@ -1,6 +1,6 @@
 using DroSharp.Text.Training;
 
-namespace DroSharp.Text.Tests;
+namespace DroSharp.Text.Tests.Training;
 
 /// <summary>Tokenizers for chat models: extra special tokens in training, and training texts from conversational rows.</summary>
 public class ChatTrainingTests
@@ -45,18 +45,14 @@ public class ChatTrainingTests
     [Fact]
     public void Training_texts_read_messages_and_preference_rows()
     {
-        string path = Path.Combine(Directory.CreateTempSubdirectory("drosharp-text-").FullName, "chat.jsonl");
-        try
+        using (var temp = new TempDirectory("drosharp-text-"))
         {
+            string path = temp.File("chat.jsonl");
             File.WriteAllText(path,
                 "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"assistant\", \"content\": null, \"tool_calls\": []}, {\"role\": \"assistant\", \"content\": \"b\"}]}\n" +
                 "{\"prompt\": [{\"role\": \"user\", \"content\": \"c\"}], \"chosen\": [{\"role\": \"assistant\", \"content\": \"d\"}], \"rejected\": \"e\"}\n" +
                 "{\"chosen\": \"f\", \"rejected\": \"g\"}\n");
             Assert.Equal(["a", "b", "c", "d", "e", "f", "g"], TrainingTexts.ReadJsonl(path).ToList());
-        }
-        finally
-        {
-            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
         }
     }
 }

@@ -1,6 +1,6 @@
 using DroSharp.Tensors.Kernels;
 
-namespace DroSharp.Tensors.Tests;
+namespace DroSharp.Tensors.Tests.Kernels;
 
 /// <summary>
 /// The vectorised dropout mask is the scalar definition (<see cref="DropoutKernel.Keeps"/>) bit for

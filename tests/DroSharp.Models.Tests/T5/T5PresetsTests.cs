@@ -1,7 +1,7 @@
 using DroSharp.Models.T5;
 using static DroSharp.Models.Tests.Checkpoints.CheckpointTestFiles;
 
-namespace DroSharp.Models.Tests.Checkpoints;
+namespace DroSharp.Models.Tests.T5;
 
 public sealed class T5PresetsTests
 {

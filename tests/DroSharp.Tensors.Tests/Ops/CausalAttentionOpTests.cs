@@ -159,7 +159,7 @@ public class CausalAttentionOpTests
         {
             using var _ = KernelDispatch.Override(level);
             using var y = c.Run();
-            TestUtil.AssertClose(expected, y, 2e-6, 2e-5, $"attention {level}");
+            Numerics.AssertClose(expected, y.Span, relative: 2e-5, absolute: 2e-6, what: $"attention {level}");
         }
     }
 
@@ -177,9 +177,9 @@ public class CausalAttentionOpTests
             using (var tape = new Tape())
             using (tape.Activate())
                 tape.Backward(c.Run(), probe);
-            TestUtil.AssertClose(expected.Dq, c.Q.Grad!, 1e-5, 1e-4, $"dq {level}");
-            TestUtil.AssertClose(expected.Dk, c.K.Grad!, 1e-5, 1e-4, $"dk {level}");
-            TestUtil.AssertClose(expected.Dv, c.V.Grad!, 1e-5, 1e-4, $"dv {level}");
+            Numerics.AssertClose(expected.Dq, c.Q.Grad!.Span, relative: 1e-4, absolute: 1e-5, what: $"dq {level}");
+            Numerics.AssertClose(expected.Dk, c.K.Grad!.Span, relative: 1e-4, absolute: 1e-5, what: $"dk {level}");
+            Numerics.AssertClose(expected.Dv, c.V.Grad!.Span, relative: 1e-4, absolute: 1e-5, what: $"dv {level}");
         }
     }
 
@@ -239,7 +239,7 @@ public class CausalAttentionOpTests
         }
         Assert.Equal(yRepeated, yGrouped);
         using var dqG = Tensor.FromArray(dqGrouped, b, t, hq * d);
-        TestUtil.AssertClose(TestUtil.ToDouble(c.Q.Grad!), dqG, 1e-6, 1e-6, "dq");
+        Numerics.AssertClose(TestUtil.ToDouble(c.Q.Grad!), dqG.Span, relative: 1e-6, absolute: 1e-6, what: "dq");
         // dk of a kv head = Σ over its query heads of the repeated copy's dk.
         var dk = new double[c.K.Length];
         var dv = new double[c.V.Length];
@@ -250,8 +250,8 @@ public class CausalAttentionOpTests
                     dk[r * hkv * d + h / group * d + e] += kr.Grad![r * hq * d + h * d + e];
                     dv[r * hkv * d + h / group * d + e] += vr.Grad![r * hq * d + h * d + e];
                 }
-        TestUtil.AssertClose(dk, c.K.Grad!, 1e-5, 1e-5, "dk");
-        TestUtil.AssertClose(dv, c.V.Grad!, 1e-5, 1e-5, "dv");
+        Numerics.AssertClose(dk, c.K.Grad!.Span, relative: 1e-5, absolute: 1e-5, what: "dk");
+        Numerics.AssertClose(dv, c.V.Grad!.Span, relative: 1e-5, absolute: 1e-5, what: "dv");
     }
 
     [Theory]

@@ -55,7 +55,7 @@ public class RopeTests
         {
             using var _ = KernelDispatch.Override(level);
             using var y = Ops.Rope(x, table, positions, heads, headDim);
-            TestUtil.AssertClose(expected, y, 1e-6, 1e-6, $"rope {level}");
+            Numerics.AssertClose(expected, y.Span, relative: 1e-6, absolute: 1e-6, what: $"rope {level}");
         }
     }
 
@@ -114,7 +114,7 @@ public class RopeTests
 
     private static string FixturePath([CallerFilePath] string source = "")
     {
-        string near = Path.Combine(Path.GetDirectoryName(source)!, "Fixtures", "rope-cases.json");
+        string near = Path.Combine(Path.GetDirectoryName(source)!, "..", "Fixtures", "rope-cases.json");
         return File.Exists(near) ? near : Path.Combine(AppContext.BaseDirectory, "Fixtures", "rope-cases.json");
     }
 

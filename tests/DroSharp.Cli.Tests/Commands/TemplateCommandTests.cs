@@ -2,7 +2,7 @@ using System.Text.Json;
 using DroSharp.Text;
 using DroSharp.Text.Templates;
 
-namespace DroSharp.Cli.Tests;
+namespace DroSharp.Cli.Tests.Commands;
 
 /// <summary><c>dro template</c>: per row, the text the tokenizer gets and the ids the model sees, checked against an independent rendering.</summary>
 public sealed class TemplateCommandTests : IDisposable

@@ -47,7 +47,7 @@ public class NormalizationOpTests
         {
             using var _ = KernelDispatch.Override(level);
             using var y = Ops.RmsNorm(x, w, 1e-6f);
-            TestUtil.AssertClose(expected, y, 1e-5, 1e-5, $"RmsNorm {level}");
+            Numerics.AssertClose(expected, y.Span, relative: 1e-5, absolute: 1e-5, what: $"RmsNorm {level}");
         }
     }
 
@@ -60,8 +60,8 @@ public class NormalizationOpTests
         foreach (var level in TestUtil.Levels)
         {
             using var _ = KernelDispatch.Override(level);
-            using (var y = Ops.Softmax(x)) TestUtil.AssertClose(SoftmaxRef(x, n, false), y, 1e-6, 1e-5, $"Softmax {level}");
-            using (var y = Ops.LogSoftmax(x)) TestUtil.AssertClose(SoftmaxRef(x, n, true), y, 1e-5, 1e-6, $"LogSoftmax {level}");
+            using (var y = Ops.Softmax(x)) Numerics.AssertClose(SoftmaxRef(x, n, false), y.Span, relative: 1e-5, absolute: 1e-6, what: $"Softmax {level}");
+            using (var y = Ops.LogSoftmax(x)) Numerics.AssertClose(SoftmaxRef(x, n, true), y.Span, relative: 1e-6, absolute: 1e-5, what: $"LogSoftmax {level}");
         }
     }
 
@@ -72,7 +72,7 @@ public class NormalizationOpTests
         using var x = Tensor.FromArray(row, 1, 4);
         using var y = Ops.Softmax(x);
         double e = Math.Exp(-1);
-        TestUtil.AssertClose([0, e / (1 + e), 0, 1 / (1 + e)], y, 1e-6);
+        Numerics.AssertClose([0, e / (1 + e), 0, 1 / (1 + e)], y.Span, relative: 1e-5, absolute: 1e-6);
         using var allMasked = Tensor.FromArray([float.NegativeInfinity, float.NegativeInfinity], 1, 2);
         using var z = Ops.Softmax(allMasked);
         Assert.Equal([0f, 0f], z.ToArray());

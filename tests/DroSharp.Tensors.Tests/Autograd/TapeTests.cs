@@ -1,6 +1,6 @@
 using DroSharp.Tensors.Autograd;
 
-namespace DroSharp.Tensors.Tests;
+namespace DroSharp.Tensors.Tests.Autograd;
 
 public class TapeTests
 {

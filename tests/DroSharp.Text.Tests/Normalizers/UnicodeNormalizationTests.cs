@@ -1,7 +1,7 @@
 using System.Text;
 using DroSharp.Text.Normalizers;
 
-namespace DroSharp.Text.Tests;
+namespace DroSharp.Text.Tests.Normalizers;
 
 public class UnicodeNormalizationTests
 {

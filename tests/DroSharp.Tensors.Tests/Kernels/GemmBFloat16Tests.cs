@@ -1,7 +1,7 @@
 using DroSharp.Tensors.Kernels;
 using DroSharp.Tensors.Threading;
 
-namespace DroSharp.Tensors.Tests;
+namespace DroSharp.Tensors.Tests.Kernels;
 
 /// <summary>
 /// <see cref="Gemm.ComputeBFloat16B"/> against the float32 GEMM on the widened B: bit-identical in
@@ -81,21 +81,6 @@ public unsafe class GemmBFloat16Tests
                 Assert.Fail($"{what}: C[{i}] = {got[i]:G9}, float32 GEMM on the widened B {want[i]:G9}");
     }
 
-    private static void AssertClose(Case cs, float[] want, float[] got, string what)
-    {
-        double tol = 2e-6 * cs.K + 1e-6; // |a|, |b| < 1
-        for (int i = 0; i < want.Length; i++)
-        {
-            if (i % cs.Ldc >= cs.N)
-            {
-                Assert.True(got[i] == Sentinel, $"{what}: C padding at {i} overwritten with {got[i]}");
-                continue;
-            }
-            double err = Math.Abs((double)got[i] - want[i]);
-            if (!(err <= tol)) Assert.Fail($"{what}: C[{i / cs.Ldc},{i % cs.Ldc}] = {got[i]}, reference {want[i]}, |error| {err:G3} > {tol:G3}");
-        }
-    }
-
     public static IEnumerable<object[]> Sizes() =>
     [
         [1, 1, 1], [7, 7, 7], [33, 33, 33], [129, 129, 129],
@@ -121,7 +106,7 @@ public unsafe class GemmBFloat16Tests
                     string what = $"{cs} accumulate={accumulate} {level} threads={threads}";
                     var got = cs.RunBFloat16(accumulate, level, threads);
                     AssertBitIdentical(cs.RunFloat32(accumulate, level, threads), got, what);
-                    AssertClose(cs, reference, got, what);
+                    GemmTestUtil.AssertOutputClose(reference, got, cs.M, cs.N, cs.Ldc, Sentinel, tolerance: 2e-6 * cs.K + 1e-6, what); // |a|, |b| < 1
                 }
             }
         }

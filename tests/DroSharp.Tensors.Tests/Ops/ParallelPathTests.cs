@@ -39,8 +39,8 @@ public class ParallelPathTests
                 dw[j] += g[r, j] * x[r, j] * rs;
             }
         }
-        TestUtil.AssertClose(dx, x.Grad!, 1e-5, 1e-4, "dx");
-        TestUtil.AssertClose(dw, w.Grad!, 1e-3, 1e-4, "dw");
+        Numerics.AssertClose(dx, x.Grad!.Span, relative: 1e-4, absolute: 1e-5, what: "dx");
+        Numerics.AssertClose(dw, w.Grad!.Span, relative: 1e-4, absolute: 1e-3, what: "dw");
     }
 
     [Fact]

@@ -33,13 +33,13 @@ public class ElementwiseOpTests
         foreach (var level in TestUtil.Levels)
         {
             using var _ = KernelDispatch.Override(level);
-            using (var y = Ops.Add(a, b)) TestUtil.AssertClose(Map(a, b, (x, z) => x + z), y, what: $"Add {level}");
-            using (var y = Ops.Sub(a, b)) TestUtil.AssertClose(Map(a, b, (x, z) => x - z), y, what: $"Sub {level}");
-            using (var y = Ops.Mul(a, b)) TestUtil.AssertClose(Map(a, b, (x, z) => x * z), y, what: $"Mul {level}");
-            using (var y = Ops.Scale(a, -0.37f)) TestUtil.AssertClose(Map(a, x => x * -0.37f), y, what: $"Scale {level}");
-            using (var y = Ops.Relu(a)) TestUtil.AssertClose(Map(a, x => Math.Max(x, 0)), y, what: $"Relu {level}");
-            using (var y = Ops.GeluNew(a)) TestUtil.AssertClose(Map(a, GeluRef), y, 1e-6, 1e-5, $"GeluNew {level}");
-            using (var y = Ops.GatedGelu(a, b)) TestUtil.AssertClose(Map(a, b, (g, l) => GeluRef(g) * l), y, 1e-6, 1e-5, $"GatedGelu {level}");
+            using (var y = Ops.Add(a, b)) Numerics.AssertClose(Map(a, b, (x, z) => x + z), y.Span, relative: 1e-5, absolute: 1e-5, what: $"Add {level}");
+            using (var y = Ops.Sub(a, b)) Numerics.AssertClose(Map(a, b, (x, z) => x - z), y.Span, relative: 1e-5, absolute: 1e-5, what: $"Sub {level}");
+            using (var y = Ops.Mul(a, b)) Numerics.AssertClose(Map(a, b, (x, z) => x * z), y.Span, relative: 1e-5, absolute: 1e-5, what: $"Mul {level}");
+            using (var y = Ops.Scale(a, -0.37f)) Numerics.AssertClose(Map(a, x => x * -0.37f), y.Span, relative: 1e-5, absolute: 1e-5, what: $"Scale {level}");
+            using (var y = Ops.Relu(a)) Numerics.AssertClose(Map(a, x => Math.Max(x, 0)), y.Span, relative: 1e-5, absolute: 1e-5, what: $"Relu {level}");
+            using (var y = Ops.GeluNew(a)) Numerics.AssertClose(Map(a, GeluRef), y.Span, relative: 1e-5, absolute: 1e-6, what: $"GeluNew {level}");
+            using (var y = Ops.GatedGelu(a, b)) Numerics.AssertClose(Map(a, b, (g, l) => GeluRef(g) * l), y.Span, relative: 1e-5, absolute: 1e-6, what: $"GatedGelu {level}");
         }
     }
 
@@ -52,7 +52,7 @@ public class ElementwiseOpTests
         {
             using var _ = KernelDispatch.Override(level);
             using var y = Ops.GeluNew(x);
-            TestUtil.AssertClose(Map(x, GeluRef), y, 1e-6, 1e-5, $"GeluNew {level}");
+            Numerics.AssertClose(Map(x, GeluRef), y.Span, relative: 1e-5, absolute: 1e-6, what: $"GeluNew {level}");
         }
     }
 
@@ -69,7 +69,7 @@ public class ElementwiseOpTests
         using var y = Ops.AddBias(x, bias);
         var expected = new double[x.Length];
         for (int i = 0; i < expected.Length; i++) expected[i] = (double)x[i] + bias[i % n];
-        TestUtil.AssertClose(expected, y);
+        Numerics.AssertClose(expected, y.Span, relative: 1e-5, absolute: 1e-5);
     }
 
     [Theory]

@@ -1,7 +1,7 @@
 using System.Runtime.Intrinsics;
 using DroSharp.Tensors.Kernels;
 
-namespace DroSharp.Tensors.Tests;
+namespace DroSharp.Tensors.Tests.Kernels;
 
 public class FastMathTests
 {

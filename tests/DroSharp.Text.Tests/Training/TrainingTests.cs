@@ -2,7 +2,7 @@ using System.Text;
 using DroSharp.Text.Normalizers;
 using DroSharp.Text.Training;
 
-namespace DroSharp.Text.Tests;
+namespace DroSharp.Text.Tests.Training;
 
 public class TrainingTests
 {
@@ -118,18 +118,14 @@ public class TrainingTests
     public void Save_writes_a_file_that_loads_back()
     {
         var tok = TokenizerTrainer.TrainByteLevelBpe(Corpus(), 300);
-        string dir = Directory.CreateTempSubdirectory("drosharp-text-").FullName;
-        try
+        using (var temp = new TempDirectory("drosharp-text-"))
         {
+            string dir = temp.Path;
             string path = Path.Combine(dir, "tokenizer.json");
             tok.Save(path);
             Assert.Equal(["tokenizer.json"], Directory.GetFiles(dir).Select(Path.GetFileName));
             var loaded = Tokenizer.FromFile(path);
             Assert.Equal(tok.ToJson(), loaded.ToJson());
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
         }
     }
 
@@ -143,9 +139,9 @@ public class TrainingTests
     [Fact]
     public void Training_texts_read_text_or_prompt_completion_and_name_bad_lines()
     {
-        string dir = Directory.CreateTempSubdirectory("drosharp-text-").FullName;
-        try
+        using (var temp = new TempDirectory("drosharp-text-"))
         {
+            string dir = temp.Path;
             string good = Path.Combine(dir, "good.jsonl");
             File.WriteAllText(good, "{\"text\": \"one\"}\n\n{\"prompt\": \"two\", \"completion\": \"three\"}\n" +
                 "{\"prompt\": [{\"role\": \"user\", \"content\": \"four\"}], \"completion\": [{\"role\": \"assistant\", \"content\": \"five\"}]}\n");
@@ -164,10 +160,6 @@ public class TrainingTests
             Bad("not json", "not valid JSON");
             Bad("[1, 2]", "expected a JSON object");
             Bad("{\"prompt\": [{\"role\": \"user\"}], \"completion\": \"x\"}", "\"prompt\"[0]");
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
         }
     }
 }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace DroSharp.Cli.Tests;
+namespace DroSharp.Cli.Tests.Commands;
 
 /// <summary><c>dro experiment</c>: the family and size options, the learning-rate grid, and its one-line errors.</summary>
 public class ExperimentCommandTests
@@ -16,9 +16,9 @@ public class ExperimentCommandTests
     [Fact]
     public void LlamaFamily_MatchesTheT5sLayersUnlessGiven_AndChoosesFromTheGrid()
     {
-        string dir = CliRunner.TempDir();
-        try
+        using (var temp = new TempDirectory("drosharp-cli-"))
         {
+            string dir = temp.Path;
             string matched = Path.Combine(dir, "matched"), given = Path.Combine(dir, "given");
             string output = CliRunner.Ok(["experiment", .. Tiny, "--family", "llama", "--lr-grid", "1e-4,1e-3", "--out", matched]);
             Assert.Contains("8 test prompts", output);
@@ -33,10 +33,6 @@ public class ExperimentCommandTests
             CliRunner.Ok(["experiment", .. Tiny, "--family", "llama", "--layers", "1", "--out", given]);
             Assert.Contains("1 layers", File.ReadAllText(Path.Combine(given, "results.json")));
         }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
     }
 
     [Theory]
@@ -47,17 +43,13 @@ public class ExperimentCommandTests
     [InlineData("--resume", "--overwrite", "--overwrite or --resume")]
     public void BadOptions_AreOneLineErrors(string option, string value, string message)
     {
-        string dir = CliRunner.TempDir();
-        try
+        using (var temp = new TempDirectory("drosharp-cli-"))
         {
+            string dir = temp.Path;
             var (code, _, err) = CliRunner.Run(["experiment", .. Tiny, option, value, "--out", Path.Combine(dir, "x")]);
             Assert.Equal(1, code);
             Assert.Contains(message, err);
             Assert.DoesNotContain("   at ", err);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
         }
     }
 }

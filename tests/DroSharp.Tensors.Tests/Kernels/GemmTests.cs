@@ -1,7 +1,7 @@
 using DroSharp.Tensors.Kernels;
 using DroSharp.Tensors.Threading;
 
-namespace DroSharp.Tensors.Tests;
+namespace DroSharp.Tensors.Tests.Kernels;
 
 /// <summary>
 /// The fast GEMM against <see cref="GemmReference"/> on random inputs (never zeros): odd sizes,
@@ -79,21 +79,8 @@ public unsafe class GemmTests
         }
 
         /// <summary>|got − want| ≤ 2e-6·k·max|a|·max|b| (+ the rounding of C's old value); padding unchanged.</summary>
-        public void AssertClose(float[] want, float[] got, string what)
-        {
-            double tol = 2e-6 * K * MaxA * MaxB + 1e-6;
-            for (int i = 0; i < want.Length; i++)
-            {
-                if (i % Ldc >= N)
-                {
-                    Assert.True(got[i] == Sentinel, $"{what}: C padding at {i} overwritten with {got[i]}");
-                    continue;
-                }
-                double err = Math.Abs((double)got[i] - want[i]);
-                if (!(err <= tol))
-                    Assert.Fail($"{what}: C[{i / Ldc % M},{i % Ldc}] (matrix {i / Ldc / Math.Max(1, M)}) = {got[i]}, reference {want[i]}, |error| {err:G3} > {tol:G3}");
-            }
-        }
+        public void AssertMatches(float[] want, float[] got, string what) =>
+            GemmTestUtil.AssertOutputClose(want, got, M, N, Ldc, Sentinel, tolerance: 2e-6 * K * MaxA * MaxB + 1e-6, what);
 
         public override string ToString() => $"{Layout} m={M} n={N} k={K} lda={Lda} ldb={Ldb} ldc={Ldc}";
     }
@@ -123,7 +110,7 @@ public unsafe class GemmTests
                     // One thread also takes the paths a wide slice takes: several column blocks, A kept packed.
                     if (level > KernelDispatch.Hardware) continue;
                     var got = cs.Run(accumulate, level, threads);
-                    cs.AssertClose(want, got, $"{cs} accumulate={accumulate} {level} threads={threads}");
+                    cs.AssertMatches(want, got, $"{cs} accumulate={accumulate} {level} threads={threads}");
                 }
             }
         }
@@ -140,7 +127,7 @@ public unsafe class GemmTests
             var c = (float[])cs.C0.Clone();
             fixed (float* a = cs.A, b = cs.B, cp = c)
                 Gemm.Compute(cs.Layout, cs.M, cs.N, cs.K, a, cs.Lda, b, cs.Ldb, cp, cs.Ldc, accumulate: true);
-            cs.AssertClose(want, c, $"{cs} override {level}");
+            cs.AssertMatches(want, c, $"{cs} override {level}");
         }
     }
 
@@ -162,7 +149,7 @@ public unsafe class GemmTests
                 {
                     if (level > KernelDispatch.Hardware) continue;
                     var got = cs.RunBatched(batch, accumulate, level, threads);
-                    cs.AssertClose(want, got, $"batch {batch} {cs} accumulate={accumulate} {level} threads={threads}");
+                    cs.AssertMatches(want, got, $"batch {batch} {cs} accumulate={accumulate} {level} threads={threads}");
                 }
             }
         }
@@ -176,7 +163,7 @@ public unsafe class GemmTests
         var c = (float[])cs.C0.Clone();
         fixed (float* a = cs.A, b = cs.B, cp = c)
             Gemm.ComputeBatched(cs.Layout, 8, cs.M, cs.N, cs.K, a, cs.Lda, cs.StrideA, b, cs.Ldb, cs.StrideB, cp, cs.Ldc, cs.StrideC, false);
-        cs.AssertClose(want, c, "public batched");
+        cs.AssertMatches(want, c, "public batched");
     }
 
     [Fact]

@@ -25,10 +25,10 @@ public class DecoderOpTests
         foreach (var level in TestUtil.Levels)
         {
             using var _ = KernelDispatch.Override(level);
-            using (var y = Ops.Silu(a)) TestUtil.AssertClose(Map(a, x => x * Sigmoid(x)), y, 1e-6, 1e-5, $"Silu {level}");
-            using (var y = Ops.SiluGated(a, b)) TestUtil.AssertClose(Map(a, b, (g, u) => g * Sigmoid(g) * u), y, 1e-6, 1e-5, $"SiluGated {level}");
-            using (var y = Ops.SoftCap(big, 30f)) TestUtil.AssertClose(Map(big, x => 30 * Math.Tanh(x / 30)), y, 1e-6, 1e-6, $"SoftCap {level}");
-            using (var y = Ops.SoftCap(a, 50f)) TestUtil.AssertClose(Map(a, x => 50 * Math.Tanh(x / 50)), y, 1e-7, 1e-6, $"SoftCap small {level}");
+            using (var y = Ops.Silu(a)) Numerics.AssertClose(Map(a, x => x * Sigmoid(x)), y.Span, relative: 1e-5, absolute: 1e-6, what: $"Silu {level}");
+            using (var y = Ops.SiluGated(a, b)) Numerics.AssertClose(Map(a, b, (g, u) => g * Sigmoid(g) * u), y.Span, relative: 1e-5, absolute: 1e-6, what: $"SiluGated {level}");
+            using (var y = Ops.SoftCap(big, 30f)) Numerics.AssertClose(Map(big, x => 30 * Math.Tanh(x / 30)), y.Span, relative: 1e-6, absolute: 1e-6, what: $"SoftCap {level}");
+            using (var y = Ops.SoftCap(a, 50f)) Numerics.AssertClose(Map(a, x => 50 * Math.Tanh(x / 50)), y.Span, relative: 1e-6, absolute: 1e-7, what: $"SoftCap small {level}");
         }
     }
 
@@ -40,7 +40,7 @@ public class DecoderOpTests
         using var gate = TestUtil.Random(rng, new Shape(257), 6f);
         using var up = TestUtil.Random(rng, new Shape(257));
         using var y = Ops.GatedGelu(gate, up);
-        TestUtil.AssertClose(Map(gate, up, (g, u) => 0.5 * g * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (g + 0.044715 * g * g * g))) * u), y, 1e-6, 1e-5);
+        Numerics.AssertClose(Map(gate, up, (g, u) => 0.5 * g * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (g + 0.044715 * g * g * g))) * u), y.Span, relative: 1e-5, absolute: 1e-6);
     }
 
     [Fact]
@@ -51,8 +51,8 @@ public class DecoderOpTests
         foreach (var level in TestUtil.Levels)
         {
             using var _ = KernelDispatch.Override(level);
-            using (var y = Ops.Silu(x)) TestUtil.AssertClose(Map(x, v => v * Sigmoid(v)), y, 1e-6, 1e-5, $"Silu {level}");
-            using (var y = Ops.SoftCap(x, 30f)) TestUtil.AssertClose(Map(x, v => 30 * Math.Tanh(v / 30)), y, 1e-6, 1e-6, $"SoftCap {level}");
+            using (var y = Ops.Silu(x)) Numerics.AssertClose(Map(x, v => v * Sigmoid(v)), y.Span, relative: 1e-5, absolute: 1e-6, what: $"Silu {level}");
+            using (var y = Ops.SoftCap(x, 30f)) Numerics.AssertClose(Map(x, v => 30 * Math.Tanh(v / 30)), y.Span, relative: 1e-6, absolute: 1e-6, what: $"SoftCap {level}");
         }
     }
 
@@ -98,8 +98,8 @@ public class DecoderOpTests
             dGate[i] = g[i] * up[i] * s * (1 + x * (1 - s)) + g[i] * (1 - t * t);
             dUp[i] = g[i] * x * s;
         }
-        TestUtil.AssertClose(dGate, gate.Grad!, 1e-5, 1e-4, "dgate");
-        TestUtil.AssertClose(dUp, up.Grad!, 1e-5, 1e-4, "dup");
+        Numerics.AssertClose(dGate, gate.Grad!.Span, relative: 1e-4, absolute: 1e-5, what: "dgate");
+        Numerics.AssertClose(dUp, up.Grad!.Span, relative: 1e-4, absolute: 1e-5, what: "dup");
     }
 
     private static double[] RmsNormRef(Tensor x, Tensor w, double eps, double offset)
@@ -130,7 +130,7 @@ public class DecoderOpTests
         {
             using var _ = KernelDispatch.Override(level);
             using var y = Ops.RmsNorm(x, w, 1e-6f, weightPlusOne: true);
-            TestUtil.AssertClose(expected, y, 1e-5, 1e-5, $"RmsNorm(1+w) {level}");
+            Numerics.AssertClose(expected, y.Span, relative: 1e-5, absolute: 1e-5, what: $"RmsNorm(1+w) {level}");
             if (rows * d < 200)
                 TestUtil.CheckGradients(new Random(2), () => Ops.RmsNorm(x, w, 1e-6f, weightPlusOne: true), x, w);
         }
@@ -161,8 +161,8 @@ public class DecoderOpTests
                 dw[j] += g[r, j] * x[r, j] * rs;
             }
         }
-        TestUtil.AssertClose(dx, x.Grad!, 1e-5, 1e-4, "dx");
-        TestUtil.AssertClose(dw, w.Grad!, 1e-3, 1e-4, "dw");
+        Numerics.AssertClose(dx, x.Grad!.Span, relative: 1e-4, absolute: 1e-5, what: "dx");
+        Numerics.AssertClose(dw, w.Grad!.Span, relative: 1e-4, absolute: 1e-3, what: "dw");
     }
 
     [Fact]
@@ -181,7 +181,7 @@ public class DecoderOpTests
             using (var y = Forward())
             {
                 Assert.Equal(q.Shape, y.Shape);
-                TestUtil.AssertClose(expected, y, 1e-5, 1e-5, $"qk-norm {level}");
+                Numerics.AssertClose(expected, y.Span, relative: 1e-5, absolute: 1e-5, what: $"qk-norm {level}");
             }
             TestUtil.CheckGradients(new Random(5), Forward, q, w);
         }
