@@ -1,6 +1,4 @@
 using DroSharp.Models;
-using DroSharp.Models.Decoder;
-using DroSharp.Models.T5;
 
 namespace DroSharp.Cli;
 
@@ -11,12 +9,7 @@ namespace DroSharp.Cli;
 /// </summary>
 internal static class ModelMemory
 {
-    public static (long Parameters, long LargestTensor) Size(IModelConfig config) => config switch
-    {
-        DecoderConfig d => (d.ParameterCount(), Math.Max((long)d.VocabSize * d.HiddenSize, (long)d.HiddenSize * d.IntermediateSize)),
-        T5Config t => (t.ParameterCount(), Math.Max((long)t.VocabSize * t.DModel, Math.Max((long)t.DModel * t.DFf, (long)t.DModel * t.InnerDim))),
-        _ => (0, 0),
-    };
+    public static (long Parameters, long LargestTensor) Size(IModelConfig config) => (config.ParameterCount(), config.LargestTensorElements);
 
     /// <summary>Throws <see cref="UserErrorException"/> naming <paramref name="source"/> when the model cannot be built here.</summary>
     public static void RequireFits(IModelConfig config, string source, long? availableBytes = null)

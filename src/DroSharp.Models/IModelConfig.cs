@@ -20,6 +20,12 @@ public interface IModelConfig
     /// </summary>
     int? MaxSequenceLength { get; }
 
+    /// <summary>Parameters of the policy this config describes (what <c>dro init</c> would allocate).</summary>
+    long ParameterCount();
+
+    /// <summary>Elements of the policy's largest weight tensor (DroSharp's tensors hold fewer than 2³¹).</summary>
+    long LargestTensorElements { get; }
+
     /// <summary>
     /// Takes a tokenizer's vocabulary size and special ids (for a freshly initialised model that will
     /// ship with that tokenizer).

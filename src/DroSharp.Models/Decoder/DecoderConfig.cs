@@ -384,6 +384,9 @@ public sealed class DecoderConfig : IModelConfig
         return VocabSize * h * (TieWordEmbeddings ? 1 : 2) + NumHiddenLayers * perLayer + h;
     }
 
+    /// <summary>The embedding [vocab, hidden] or an MLP projection [intermediate, hidden], whichever is larger.</summary>
+    public long LargestTensorElements => Math.Max((long)VocabSize * HiddenSize, (long)HiddenSize * IntermediateSize);
+
     // ---------------------------------------------------------------- IModelConfig
 
     public void UseTokenizer(TokenizerIds ids)

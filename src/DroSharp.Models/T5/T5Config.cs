@@ -174,6 +174,9 @@ public sealed class T5Config : IModelConfig
         return (long)VocabSize * d * (TieWordEmbeddings ? 1 : 2) + encoder + decoder;
     }
 
+    /// <summary><c>shared</c> [V, d], a feed-forward [d_ff, d] or an attention projection [inner, d], whichever is larger.</summary>
+    public long LargestTensorElements => Math.Max((long)VocabSize * DModel, Math.Max((long)DModel * DFf, (long)DModel * InnerDim));
+
     /// <summary>Keys without a typed property (e.g. <c>n_positions</c>, <c>torch_dtype</c>), preserved on a round trip.</summary>
     public JsonObject Extra { get; private set; } = new();
 
