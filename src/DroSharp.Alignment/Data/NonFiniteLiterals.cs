@@ -10,12 +10,20 @@ namespace DroSharp.Alignment.Data;
 /// </summary>
 internal static class NonFiniteLiterals
 {
-    private const char Marker = '\uFDD0';
+    // Two noncharacters: text may hold noncharacters (they are valid in JSON and UTF-8), so only a string that is
+    // exactly the marker followed by one of the literals counts as marked.
+    private const string Marker = "\uFDD0\uFDEF";
 
     private static readonly string[] Literals = ["-Infinity", "Infinity", "NaN"];
 
-    /// <summary>The bare literal a marked string stands for, or null for an ordinary string.</summary>
-    public static string? Unmark(string s) => s.Length > 1 && s[0] == Marker ? s[1..] : null;
+    /// <summary>The bare literal a marked string stands for, or null for an ordinary string (one that merely starts with a noncharacter too).</summary>
+    public static string? Unmark(string s)
+    {
+        if (!s.StartsWith(Marker, StringComparison.Ordinal)) return null;
+        foreach (var literal in Literals)
+            if (s.Length == Marker.Length + literal.Length && string.CompareOrdinal(s, Marker.Length, literal, 0, literal.Length) == 0) return literal;
+        return null;
+    }
 
     /// <summary>The text with bare non-finite literals outside strings quoted; the same instance when there are none.</summary>
     public static string Quote(string json)

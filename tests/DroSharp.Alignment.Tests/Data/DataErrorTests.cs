@@ -76,6 +76,26 @@ public class DataErrorTests
         AssertError(OnLine4("{\"prompt_ids\":[1,NaN],\"completion\":\"c\",\"label\":true}"), DataErrorKind.InvalidTokenIds, 4, "prompt_ids");
     }
 
+    /// <summary>
+    /// Text may start with a Unicode noncharacter (valid in JSON and UTF-8): it is not the reader's internal mark of a
+    /// bare NaN/Infinity (found by the property test JsonlRowsReadBackAsWritten with a completion "\uFDD0d&lt;&gt;…").
+    /// </summary>
+    [Theory]
+    [InlineData("\\uFDD0d<>")]
+    [InlineData("\\ufdd0NaN")]
+    [InlineData("\\uFDD0\\uFDEF")]
+    [InlineData("\\uFDD0\\uFDEFNaN!")]
+    public void TextStartingWithANoncharacterIsJustText(string escaped)
+    {
+        string json = "{\"prompt\":\"" + escaped + "\",\"completion\":\"" + escaped + "\",\"reward\":NaN}";
+        var e = OnLine4(json, GoodScored);
+        AssertError(e, DataErrorKind.NonFiniteReward, 4, "reward"); // the bare NaN is still seen, in the field that holds it
+        var d = Parse("{\"prompt\":\"" + escaped + "\",\"completion\":\"" + escaped + "\",\"reward\":1}");
+        string text = System.Text.Json.JsonSerializer.Deserialize<string>("\"" + escaped + "\"")!;
+        Assert.Equal(text, d.Examples[0].Prompt.Text);
+        Assert.Equal(text, d.Examples[0].Completion.Text);
+    }
+
     [Fact]
     public void BareNaNInsideAStringIsJustText()
     {
