@@ -272,10 +272,10 @@ public sealed partial class AlignmentTrainer : IDisposable
             lastMetrics = merged;
         }
         if (savedAt != step) Save();
-        _health.Finish(policy, value, step, stoppedEarly);
+        long? selectedStep = _health.Finish(policy, value, step, stoppedEarly);
         output.SaveFinal();
         _log.WriteLine($"activation memory: {tape.Arena.HighWaterBytes / (1024.0 * 1024):F0} MiB at the largest micro-batch");
-        return new TrainingResult(step, totalSteps, false, _run.FinalDirectory, lastCheckpoint, lastMetrics, elapsedBefore + clock.Elapsed.TotalSeconds);
+        return new TrainingResult(step, totalSteps, false, _run.FinalDirectory, lastCheckpoint, lastMetrics, elapsedBefore + clock.Elapsed.TotalSeconds, selectedStep);
     }
 
     // ---------------------------------------------------------------- optimisers, π_ref for the monitor

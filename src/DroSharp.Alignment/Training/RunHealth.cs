@@ -182,14 +182,18 @@ internal sealed class RunHealth : IDisposable
     public long FinalStep(long lastStep) =>
         _selector.Enabled && !_selector.MetricMissing && _selector.CandidateStep is long b && Directory.Exists(_run.CheckpointDirectory(b)) ? b : lastStep;
 
-    /// <summary>Loads the best step's weights into the networks (before final/ is written), logs and writes selection.json.</summary>
-    public void Finish(IPolicyModel policy, IValueModel? value, long lastStep, bool earlyStopped)
+    /// <summary>
+    /// Loads the best step's weights into the networks (before final/ is written), logs and writes selection.json;
+    /// returns the step final/ holds when there were evaluations to choose from, else null.
+    /// </summary>
+    public long? Finish(IPolicyModel policy, IValueModel? value, long lastStep, bool earlyStopped)
     {
         long final = FinalStep(lastStep);
         // Only the writing process reads the best checkpoint back (under MPI the others may not see rank 0's files, and save nothing).
         if (final != lastStep && _writes) TrainingCheckpoint.LoadWeights(_run.CheckpointDirectory(final), policy.Parameters, value?.Parameters);
         _log.WriteLine(_selector.Describe(final, lastStep));
         if (_writes) RunDirectory.WriteTextAtomic(SelectionFile, _selector.ToJson(final, lastStep, earlyStopped));
+        return _selector.History.Count > 0 ? final : null;
     }
 
     /// <summary>Checkpoints rotation may delete: the oldest beyond the limit, never the best.</summary>

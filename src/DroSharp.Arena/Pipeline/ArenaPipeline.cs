@@ -278,9 +278,10 @@ public sealed class ArenaPipeline
         var record = new RunRecord { Key = key };
         var sw = Stopwatch.StartNew();
         long completed = 0;
+        long? selectedStep = null;
         try
         {
-            Train(options, tokenizer, step => completed = step, cancel);
+            selectedStep = Train(options, tokenizer, step => completed = step, cancel).SelectedStep;
         }
         catch (TrainingException e)
         {
@@ -312,7 +313,7 @@ public sealed class ArenaPipeline
             record.Checkpoints.Add(new RunRecord.Checkpoint { Step = (int)step, Validation = RunRecord.Evaluation.From(v), Test = RunRecord.Evaluation.From(t) });
         }
         // Trained as dro train would: the candidate is the step final/ holds (dro train's selection on its own held-out split).
-        if (_config.TrainerDefaults && FinalStep(options.Out) is long finalStep)
+        if (_config.TrainerDefaults && selectedStep is long finalStep)
         {
             record.Checkpoints.RemoveAll(c => c.Step != finalStep);
             Log(string.Create(CultureInfo.InvariantCulture, $"[seed {seedRun.Seed}] {spec.Name}: final/ = step {finalStep} (dro train's selection)"));
@@ -461,7 +462,7 @@ public sealed class ArenaPipeline
     /// One trainer run; <paramref name="stepCompleted"/> hears every completed step. Text is encoded as the model's
     /// family expects (<see cref="TokenizerTextEncoder"/>: a decoder's completion ends with EOS).
     /// </summary>
-    private static void Train(TrainingOptions options, Tokenizer tokenizer, Action<long>? stepCompleted, CancellationToken cancel)
+    private static TrainingResult Train(TrainingOptions options, Tokenizer tokenizer, Action<long>? stepCompleted, CancellationToken cancel)
     {
         Directory.CreateDirectory(options.Out);
         using var log = new StreamWriter(Path.Combine(options.Out, "train.log"), append: false);
@@ -480,17 +481,7 @@ public sealed class ArenaPipeline
             throw;
         }
         if (result.Interrupted) throw new OperationCanceledException($"training of {options.Out} was interrupted at step {result.Steps}", cancel);
-    }
-
-    /// <summary>The step final/ holds (the run's selection.json), or null when the run had no held-out evaluation to select by.</summary>
-    private static long? FinalStep(string runDir)
-    {
-        string path = Path.Combine(runDir, "selection.json");
-        if (!File.Exists(path)) return null;
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        var root = doc.RootElement;
-        bool selected = root.TryGetProperty("evaluations", out var e) && e.ValueKind == JsonValueKind.Array && e.GetArrayLength() > 0;
-        return selected && root.TryGetProperty("final_step", out var st) && st.TryGetInt64(out long step) ? step : null;
+        return result;
     }
 
     /// <summary>The training loss logged at each step of metrics.jsonl (the mean since the previous logging step).</summary>

@@ -58,7 +58,8 @@ public sealed class DecoderModel
     /// ids [B·T] at positions [B·T] → final-normed hidden states [B, T, hidden]. keyMask [B, T] marks real
     /// tokens (right padding); sequenceLengths[b] is row b's length (for length-dependent RoPE).
     /// With caches (one per layer), see <see cref="DecoderAttention.Forward"/>. On a tape with
-    /// <see cref="Tape.GradientCheckpointing"/> each layer is recomputed in backward (<see cref="Ops.Checkpoint"/>).
+    /// <see cref="Tape.GradientCheckpointing"/> each layer is recomputed in backward, and without recording each layer's
+    /// intermediates are freed when it is done (<see cref="Tape.RunsBlocksApart"/>).
     /// </summary>
     public Tensor Forward(int[] ids, int[] positions, int batch, Tensor? keyMask, int[] sequenceLengths,
         IReadOnlyList<KeyValueCache>? caches = null, int[]? promptLengths = null)
@@ -77,9 +78,7 @@ public sealed class DecoderModel
                     ? local ??= _rotary.Prepare(local: true, positions, batch, sequenceLengths)
                     : global ??= _rotary.Prepare(local: false, positions, batch, sequenceLengths);
             var layer = Layers[i];
-            // Training with --gradient-checkpointing, and every forward without a gradient (scoring, the reference,
-            // evaluation): each layer's intermediates are freed when it is done.
-            if (caches is null && Tape.Current is { } current && (!current.Recording || current.GradientCheckpointing))
+            if (caches is null && Tape.Current is { RunsBlocksApart: true })
                 h = Ops.Checkpoint(x => layer.Forward(x[0], rope, keyMask), h);
             else h = layer.Forward(h, rope, keyMask, caches?[i], promptLengths);
         }

@@ -89,9 +89,7 @@ public static class GgufExporter
 
     private static ExportPlan Plan(HfDecoderConfig c)
     {
-        if (!SupportedModelTypes.TryGetValue(c.ModelType, out string? arch))
-            throw Refuse(c, "model_type", $"\"{c.ModelType}\" is not exported to GGUF; supported: {string.Join(", ", SupportedModelTypes.Keys)}" +
-                (c.ModelType == "gemma3" ? " (for a multimodal Gemma 3 checkpoint export its text model, model_type gemma3_text)" : ""));
+        string arch = SupportedModelTypes[c.ModelType]; // HfDecoderConfig.Load refuses any other model_type, naming it
         bool gemma = arch is "gemma" or "gemma2" or "gemma3";
 
         string act = c.HiddenAct ?? (gemma ? "gelu_pytorch_tanh" : "silu");

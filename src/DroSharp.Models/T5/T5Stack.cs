@@ -47,7 +47,8 @@ public sealed class T5Stack
     /// decoder attention mask) and cross-attention over encoderHidden masked by encoderMask.
     /// While decoding, <paramref name="caches"/> (one per block) hold what earlier steps computed and
     /// the T new positions start at <paramref name="positionOffset"/>. On a tape with
-    /// <see cref="Tape.GradientCheckpointing"/> each block is recomputed in backward (<see cref="Ops.Checkpoint"/>).
+    /// <see cref="Tape.GradientCheckpointing"/> each block is recomputed in backward, and without recording each block's
+    /// intermediates are freed when it is done (<see cref="Tape.RunsBlocksApart"/>).
     /// </summary>
     public Tensor Forward(Tensor embeds, Tensor? mask, Tensor? encoderHidden = null, Tensor? encoderMask = null,
         IReadOnlyList<T5LayerCache>? caches = null, int positionOffset = 0)
@@ -59,8 +60,7 @@ public sealed class T5Stack
             : RelativePositionBucket.Table(t, keys, bidirectional: !IsDecoder, _cfg.RelativeAttentionNumBuckets, _cfg.RelativeAttentionMaxDistance, positionOffset);
         var bias = Ops.PositionBias(table, buckets, t, keys);
         var h = embeds;
-        // Training with --gradient-checkpointing, and every forward without a gradient: each block's intermediates are freed when it is done.
-        bool checkpoint = caches is null && Tape.Current is { } tape && (!tape.Recording || tape.GradientCheckpointing);
+        bool checkpoint = caches is null && Tape.Current is { RunsBlocksApart: true };
         for (int i = 0; i < Blocks.Count; i++)
         {
             var block = Blocks[i];

@@ -55,6 +55,13 @@ public sealed unsafe class Tape : IDisposable
     /// </summary>
     public bool GradientCheckpointing { get; set; }
 
+    /// <summary>
+    /// Whether models should run each block through <see cref="Ops.Checkpoint"/>: with <see cref="GradientCheckpointing"/>,
+    /// and always without recording (scoring, the reference, evaluation), where it frees each block's intermediates
+    /// when the block is done.
+    /// </summary>
+    public bool RunsBlocksApart => !Recording || GradientCheckpointing;
+
     /// <summary>The nested tape <see cref="Ops.Checkpoint"/> runs blocks on (created on first use, reset after each use).</summary>
     internal Tape CheckpointTape => _checkpointTape ??= new Tape();
 

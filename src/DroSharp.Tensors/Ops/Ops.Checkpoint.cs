@@ -37,8 +37,7 @@ public static unsafe partial class Ops
                 var result = block(inputs);
                 if (Array.IndexOf(inputs, result) >= 0) throw new ArgumentException("Checkpoint: the block returned one of its inputs; a checkpointed block must compute its output");
                 RequireDeclaredInputs(nested, inputs);
-                y = tape.Arena.Uninitialized(result.Shape);
-                Buffer.MemoryCopy(result.Data, y.Data, (long)y.Length * sizeof(float), (long)y.Length * sizeof(float));
+                y = CopyInto(tape.Arena, result);
                 requiresGrad = result.RequiresGrad;
             }
         }
@@ -64,16 +63,22 @@ public static unsafe partial class Ops
         {
             using (nested.Activate())
             {
-                var result = block(inputs);
-                var y = tape.Arena.Uninitialized(result.Shape);
-                Buffer.MemoryCopy(result.Data, y.Data, (long)y.Length * sizeof(float), (long)y.Length * sizeof(float));
-                return y;
+                return CopyInto(tape.Arena, block(inputs));
             }
         }
         finally
         {
             nested.Reset();
         }
+    }
+
+    /// <summary>A copy of <paramref name="source"/> (on the nested tape, about to be reset) in the outer tape's arena.</summary>
+    private static Tensor CopyInto(TensorArena arena, Tensor source)
+    {
+        var copy = arena.Uninitialized(source.Shape);
+        long bytes = (long)source.Length * sizeof(float);
+        Buffer.MemoryCopy(source.Data, copy.Data, bytes, bytes);
+        return copy;
     }
 
     /// <summary>What a checkpoint's backward needs to run the block again.</summary>
@@ -127,8 +132,7 @@ public static unsafe partial class Ops
             {
                 var x = inputs[i];
                 if (!x.RequiresGrad || x.Grad is not null || standIns[i].Grad is not { } g) continue;
-                x.Grad = tape.Arena.Uninitialized(x.Shape);
-                Buffer.MemoryCopy(g.Data, x.Grad.Data, (long)g.Length * sizeof(float), (long)g.Length * sizeof(float));
+                x.Grad = CopyInto(tape.Arena, g);
             }
         }
         finally
