@@ -8,10 +8,14 @@ public sealed class CliWorkspace : IDisposable
 {
     private readonly TempDirectory _temp = new("drosharp-cli-");
 
-    public CliWorkspace()
+    public CliWorkspace() : this(prompts: 36) { }
+
+    /// <param name="prompts">Prompts of the feedback log (<see cref="FeedbackFixture.Write"/>). Not public: a class
+    /// fixture may have one public constructor.</param>
+    internal CliWorkspace(int prompts)
     {
         Root = _temp.Path;
-        Data = FeedbackFixture.Write(Root);
+        Data = FeedbackFixture.Write(Root, prompts);
         Tokenizer = Path.Combine(Root, "tok.json");
         Model = Path.Combine(Root, "m0");
         CliRunner.Ok("tokenizer", "train", "--type", "wordlevel", "--vocab-size", "100", "--data", Data, "--out", Tokenizer);

@@ -47,6 +47,42 @@ internal sealed class ConversationFixture : IDisposable
 
     public static object Assistant(string content) => new { role = "assistant", content };
 
+    /// <summary>Every (question, colour) as a conversational prompt/completion row, for dro score (written once).</summary>
+    public string Probe()
+    {
+        string probe = PathOf("probe.jsonl");
+        if (File.Exists(probe)) return probe;
+        using var w = new StreamWriter(probe);
+        for (int i = 0; i < 12; i++)
+            foreach (var c in Colors)
+                w.WriteLine(JsonSerializer.Serialize(new { prompt = new[] { User(Question(i)) }, completion = new[] { Assistant($"it is {c}") } }));
+        return probe;
+    }
+
+    /// <summary>Sequence log-probs of <paramref name="data"/>'s rows under <paramref name="model"/>, through dro score.</summary>
+    public double[] Scores(string model, string data)
+    {
+        string outFile = PathOf(Guid.NewGuid().ToString("N") + ".scores.jsonl");
+        CliRunner.Ok("score", "--model", model, "--data", data, "--out", outFile);
+        return ReadJsonl(outFile).Select(e => e.GetProperty("logprob").GetDouble()).ToArray();
+    }
+
+    /// <summary>Mean log-prob margin of the right colour over the others on <see cref="Probe"/>, scored through dro score's conversational path.</summary>
+    public double Margin(string model)
+    {
+        var lp = Scores(model, Probe());
+        int n = Colors.Length;
+        Assert.Equal(12 * n, lp.Length);
+        double margin = 0;
+        for (int i = 0; i < 12; i++)
+        {
+            int right = Array.IndexOf(Colors, FeedbackFixture.RightColor(i));
+            var row = lp.Skip(i * n).Take(n).ToArray();
+            margin += row[right] - row.Where((_, j) => j != right).Average();
+        }
+        return margin / 12;
+    }
+
     /// <summary>Each prompt asks for a colour; several replies were logged and only the one naming the prompt's colour got a thumbs-up.</summary>
     public string WriteLog(string name, int prompts, int seed)
     {

@@ -10,52 +10,13 @@ public sealed class ConversationTrainTests : IDisposable
 
     public void Dispose() => _f.Dispose();
 
-    /// <summary>Every (question, colour) as a conversational prompt/completion row, for dro score.</summary>
-    private string Probe()
-    {
-        string probe = _f.PathOf("probe.jsonl");
-        using var w = new StreamWriter(probe);
-        for (int i = 0; i < 12; i++)
-            foreach (var c in ConversationFixture.Colors)
-                w.WriteLine(JsonSerializer.Serialize(new
-                {
-                    prompt = new[] { ConversationFixture.User(ConversationFixture.Question(i)) },
-                    completion = new[] { ConversationFixture.Assistant($"it is {c}") },
-                }));
-        return probe;
-    }
-
-    private double[] Scores(string model, string data)
-    {
-        string outFile = _f.PathOf(Guid.NewGuid().ToString("N") + ".scores.jsonl");
-        CliRunner.Ok("score", "--model", model, "--data", data, "--out", outFile);
-        return ConversationFixture.ReadJsonl(outFile).Select(e => e.GetProperty("logprob").GetDouble()).ToArray();
-    }
-
-    /// <summary>Mean log-prob margin of the right colour over the others, scored through dro score's conversational path.</summary>
-    private double Margin(string model, string probe)
-    {
-        var lp = Scores(model, probe);
-        int n = ConversationFixture.Colors.Length;
-        Assert.Equal(12 * n, lp.Length);
-        double margin = 0;
-        for (int i = 0; i < 12; i++)
-        {
-            int right = Array.IndexOf(ConversationFixture.Colors, FeedbackFixture.RightColor(i));
-            var row = lp.Skip(i * n).Take(n).ToArray();
-            margin += row[right] - row.Where((_, j) => j != right).Average();
-        }
-        return margin / 12;
-    }
-
     [Fact]
     public void DroVRaisesTheThumbsUpReplyOfAConversationalLog()
     {
         string run = _f.PathOf("run");
         CliRunner.Ok("train", "--algo", "dro-v", "--model", _f.Model, "--data", _f.Log, "--out", run, "--batch-size", "8",
             "--max-steps", "100", "--warmup-steps", "10", "--lr", "3e-3", "--log-every", "10", "--save-every", "0");
-        string probe = Probe();
-        double before = Margin(_f.Model, probe), after = Margin(Path.Combine(run, "final"), probe);
+        double before = _f.Margin(_f.Model), after = _f.Margin(Path.Combine(run, "final"));
         Assert.True(after > before + 0.5, $"log-prob margin of the thumbs-up reply: before {before:F3}, after {after:F3}");
 
         var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "data_report.json"))).RootElement.GetProperty("train");
@@ -71,7 +32,7 @@ public sealed class ConversationTrainTests : IDisposable
     [Fact]
     public void ScoringAConversationEqualsScoringItsTemplateIds()
     {
-        string probe = Probe();
+        string probe = _f.Probe();
         string shown = _f.PathOf("probe.template.jsonl");
         CliRunner.Ok("template", "--model", _f.Model, "--data", probe, "--out", shown);
         string ids = _f.PathOf("probe.ids.jsonl");
@@ -80,7 +41,7 @@ public sealed class ConversationTrainTests : IDisposable
             prompt_ids = r.GetProperty("prompt_ids"),
             completion_ids = r.GetProperty("completion_ids"),
         })));
-        Assert.Equal(Scores(_f.Model, ids), Scores(_f.Model, probe));
+        Assert.Equal(_f.Scores(_f.Model, ids), _f.Scores(_f.Model, probe));
     }
 
     [Theory]

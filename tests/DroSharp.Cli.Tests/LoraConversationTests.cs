@@ -13,29 +13,6 @@ public sealed class LoraConversationTests : IDisposable
 
     public void Dispose() => _f.Dispose();
 
-    private double Margin(string model)
-    {
-        string probe = _f.PathOf("probe.jsonl");
-        if (!File.Exists(probe))
-            File.WriteAllLines(probe, Enumerable.Range(0, 12).SelectMany(i => ConversationFixture.Colors.Select(c => JsonSerializer.Serialize(new
-            {
-                prompt = new[] { ConversationFixture.User(ConversationFixture.Question(i)) },
-                completion = new[] { ConversationFixture.Assistant($"it is {c}") },
-            }))));
-        string outFile = _f.PathOf(Guid.NewGuid().ToString("N") + ".scores.jsonl");
-        CliRunner.Ok("score", "--model", model, "--data", probe, "--out", outFile);
-        var lp = ConversationFixture.ReadJsonl(outFile).Select(e => e.GetProperty("logprob").GetDouble()).ToArray();
-        int n = ConversationFixture.Colors.Length;
-        double margin = 0;
-        for (int i = 0; i < 12; i++)
-        {
-            int right = Array.IndexOf(ConversationFixture.Colors, FeedbackFixture.RightColor(i));
-            var row = lp.Skip(i * n).Take(n).ToArray();
-            margin += row[right] - row.Where((_, j) => j != right).Average();
-        }
-        return margin / 12;
-    }
-
     [Fact]
     public void LoraOnAConversationalLogRaisesTheThumbsUpReplyAndTheAdapterChats()
     {
@@ -44,7 +21,7 @@ public sealed class LoraConversationTests : IDisposable
             "--max-steps", "100", "--warmup-steps", "10", "--lr", "1e-2", "--log-every", "20", "--save-every", "0");
         string final = Path.Combine(run, "final");
         Assert.True(File.Exists(Path.Combine(final, "adapter_config.json")));
-        double before = Margin(_f.Model), after = Margin(final);
+        double before = _f.Margin(_f.Model), after = _f.Margin(final);
         Assert.True(after > before + 0.5, $"log-prob margin of the thumbs-up reply: before {before:F3}, after {after:F3}");
         // final/ carries the chat template and end-of-turn token beside the adapter.
         var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(final, "tokenizer_config.json"))).RootElement;

@@ -5,21 +5,16 @@ namespace DroSharp.Cli.Tests;
 /// <summary><c>dro report</c>, the report <c>dro train</c> writes, the profiles and the warmup ratio through the command line.</summary>
 public sealed class ReportAndDefaultsTests : IDisposable
 {
-    private readonly TempDirectory _temp = new("drosharp-cli-");
-    private readonly string _dir;
-    private readonly string _data, _model;
+    // A t5-tiny model and a 16-prompt feedback log made through the CLI.
+    private readonly CliWorkspace _w = new(prompts: 16);
+    private readonly string _dir, _data, _model;
 
     public ReportAndDefaultsTests()
     {
-        _dir = _temp.Path;
-        _data = FeedbackFixture.Write(_dir, prompts: 16);
-        string tok = Path.Combine(_dir, "tokenizer.json");
-        _model = Path.Combine(_dir, "m0");
-        CliRunner.Ok("tokenizer", "train", "--type", "wordlevel", "--vocab-size", "100", "--data", _data, "--out", tok);
-        CliRunner.Ok("init", "--preset", "t5-tiny", "--tokenizer", tok, "--out", _model, "--seed", "5");
+        (_dir, _data, _model) = (_w.Root, _w.Data, _w.Model);
     }
 
-    public void Dispose() => _temp.Dispose();
+    public void Dispose() => _w.Dispose();
 
     private static JsonElement RunJson(string run) => JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "run.json"))).RootElement;
 
