@@ -71,6 +71,7 @@ public static class GemmBenchCommand
                 $"FMA peak: {startPeak:F1} GFLOP/s float32 at the start ({poolThreads} threads, {KernelDispatch.Level}); each row: GEMM median of {repeat} after a warm-up, against the median of the peak trials taken between its repetitions"));
             Console.WriteLine(FormattableString.Invariant($"{"m",6} {"n",6} {"k",6}  {"layout",-6} {"B",-4} {"GFLOP/s",8} {"peak",8}  {"efficiency",10}"));
         }
+        bool abovePeak = false;
         foreach (var (m, n, k) in shapes)
         foreach (var layout in Layouts)
         foreach (bool b16 in bf16 && layout != GemmLayout.TN ? [false, true] : new[] { false })
@@ -81,7 +82,12 @@ public static class GemmBenchCommand
                 ? FormattableString.Invariant(
                     $"{{\"m\":{m},\"n\":{n},\"k\":{k},\"layout\":\"{layout}\",\"b_dtype\":\"{bType}\",\"gflops\":{r.Gflops:F2},\"peak_gflops\":{r.PeakGflops:F2},\"efficiency\":{r.Efficiency:F4},\"threads\":{poolThreads}}}")
                 : FormattableString.Invariant($"{m,6} {n,6} {k,6}  {layout,-6} {bType,-4} {r.Gflops,8:F1} {r.PeakGflops,8:F1}  {r.Efficiency,10:F3}"));
+            abovePeak |= r.Efficiency > 1.05;
         }
+        // A GEMM cannot beat the FMA loop it is compared with; if it did, the peak loop is wrong for this CPU
+        // (as the 16-chain Vector256 loop was on AVX2-only machines, where it spilled registers).
+        if (abovePeak)
+            Console.Error.WriteLine("warning: a GEMM ran faster than the measured FMA peak; the peak loop underestimates this CPU, so the efficiencies above are too high");
         return 0;
     }
 
