@@ -83,6 +83,9 @@ public sealed partial class AlignmentTrainer : IDisposable
     /// </summary>
     public double LastStepMatmulFlops { get; private set; }
 
+    /// <summary>The forward FLOPs activation checkpointing ran a second time in the last step (0 without it).</summary>
+    public double LastStepRecomputedFlops { get; private set; }
+
     /// <summary>Trains to the end (or until <paramref name="cancel"/> fires: then a checkpoint is saved and the result says Interrupted).</summary>
     public TrainingResult Train(bool resume, CancellationToken cancel)
     {
@@ -183,7 +186,7 @@ public sealed partial class AlignmentTrainer : IDisposable
             var stepMetrics = new ObjectiveMetrics();
             double stepLoss = 0;
             long stepTokens = 0;
-            double stepFlops = 0;
+            double stepFlops = 0, stepRecomputed = 0;
             int microBatches = _accumulation * _group.WorldSize;
             // A signal stops within the step (one process): the step is abandoned and the checkpoint is the state before it.
             var samplerAtStepStart = _group.WorldSize == 1 ? sampler.GetState() : null;
@@ -200,8 +203,10 @@ public sealed partial class AlignmentTrainer : IDisposable
                     stepLoss += r.Loss / microBatches;
                     stepTokens += r.Tokens;
                     stepFlops += r.MatmulFlops;
+                    stepRecomputed += r.RecomputedFlops;
                 }
             LastStepMatmulFlops = stepFlops;
+            LastStepRecomputedFlops = stepRecomputed;
             if (samplerAtStepStart is not null && cancel.IsCancellationRequested)
             {
                 sampler = EpochSampler.Restore(samplerAtStepStart, units, _o.BatchSize);

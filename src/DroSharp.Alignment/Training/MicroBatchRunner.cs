@@ -11,7 +11,7 @@ namespace DroSharp.Alignment.Training;
 /// matrix-product FLOPs, and each row's log π − log π_ref (null without a reference; the held-out
 /// implicit-reward accuracy ranks rows by it).
 /// </summary>
-internal readonly record struct MicroBatchResult(double Loss, ObjectiveMetrics Metrics, long Tokens, double MatmulFlops = 0, double[]? LogRatios = null);
+internal readonly record struct MicroBatchResult(double Loss, ObjectiveMetrics Metrics, long Tokens, double MatmulFlops = 0, double[]? LogRatios = null, double RecomputedFlops = 0);
 
 /// <summary>
 /// One micro-batch through the networks: batch → policy forward (log π(y|x) summed over the
@@ -55,6 +55,7 @@ internal sealed class MicroBatchRunner
         long tokens = batch.TokenCount;
         var flops = _policy.ForwardFlops(batch) + (_value?.ForwardFlops(batch) ?? default);
         double stepFlops = train ? flops.ForwardAndBackward : flops.Forward;
+        double recomputed = train && tape.GradientCheckpointing ? flops.Recomputed : 0;
         // Reference log-probs first: rows seen for the first time are scored before the policy's
         // activations exist, so the two passes never hold memory at once.
         var refLogp = _reference?.For(train, rowIdx);
@@ -72,7 +73,7 @@ internal sealed class MicroBatchRunner
             }
             var ob = BuildObjectiveBatch(train, rows, rowIdx, pairs, logp, values, refLogp, batch);
             // The networks diverged: report a non-finite loss; the step loop stops before any update.
-            if (!AllFinite(ob.PolicyLogProbs) || (ob.Values is { } vs && !AllFinite(vs))) return new MicroBatchResult(double.NaN, new ObjectiveMetrics(), tokens, stepFlops);
+            if (!AllFinite(ob.PolicyLogProbs) || (ob.Values is { } vs && !AllFinite(vs))) return new MicroBatchResult(double.NaN, new ObjectiveMetrics(), tokens, stepFlops, RecomputedFlops: recomputed);
             var result = _objective.Compute(ob);
             if (train) Backward(tape, logp, result.PolicyLogProbGradient, values, result.ValueGradient, gradientScale);
             double[]? ratios = null;
@@ -83,7 +84,7 @@ internal sealed class MicroBatchRunner
                 // Every objective with a reference reports logratio/mean, the drift signal of the run's warnings.
                 if (!result.Metrics.Contains("logratio/mean")) result.Metrics.AddPerExample("logratio/mean", ratios, null);
             }
-            return new MicroBatchResult(result.Loss, result.Metrics, tokens, stepFlops, ratios);
+            return new MicroBatchResult(result.Loss, result.Metrics, tokens, stepFlops, ratios, recomputed);
         }
         finally
         {

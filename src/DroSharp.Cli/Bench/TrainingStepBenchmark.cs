@@ -42,10 +42,12 @@ public sealed class TrainingStepBenchmark
     /// taken by other processes on a loaded machine do not lower (threads blocked waiting for each
     /// other do not count either, spinning does).
     /// </param>
+    /// <param name="RecomputedGflopPerStep">The forward GFLOP activation checkpointing runs again in backward (0 without it); not in <paramref name="MatmulGflopPerStep"/>.</param>
+    /// <param name="HardwareEfficiency">(matmul + recomputed GFLOP) / median step time / peak: the work the machine did, where <paramref name="Efficiency"/> counts the model's.</param>
     public sealed record Result(string Preset, int Batch, int PromptLength, int ResponseLength, int Steps,
         double[] StepSeconds, double MedianStepSeconds, double TokensPerSecond, double PeakRssMegabytes,
         long PolicyParameters, double MatmulGflopPerStep, double Gflops, double PeakGflops, double Efficiency, double[] PeakTrials,
-        double[] StepCpuSeconds, double CpuEfficiency);
+        double[] StepCpuSeconds, double CpuEfficiency, double RecomputedGflopPerStep = 0, double HardwareEfficiency = 0);
 
     public Result Run(Action<string>? log = null)
     {
@@ -84,7 +86,7 @@ public sealed class TrainingStepBenchmark
             var peaks = new List<double>();
             var cpuPeaks = new List<double>();
             var peak = new FmaPeak(Tensors.Threading.WorkerPool.Default.Threads);
-            double flops = 0;
+            double flops = 0, recomputed = 0;
             using var trainer = new AlignmentTrainer(options, encoder: null, log is null ? TextWriter.Null : new ActionWriter(log));
             long last = 0;
             double lastCpu = 0;
@@ -102,6 +104,7 @@ public sealed class TrainingStepBenchmark
                 times.Add(s);
                 cpuTimes.Add(cpu);
                 flops = trainer.LastStepMatmulFlops;
+                recomputed = trainer.LastStepRecomputedFlops;
                 // The FMA peak beside each timed step (between steps, outside the timing).
                 for (int i = 0; i < 3; i++)
                 {
@@ -116,7 +119,8 @@ public sealed class TrainingStepBenchmark
             double cpuEfficiency = flops / 1e9 / Median(cpuTimes) / Median(cpuPeaks);
             return new Result(Preset, Batch, PromptLength, ResponseLength, Steps, times.ToArray(), median,
                 Batch * (PromptLength + ResponseLength) / median, ProcessMemory.PeakRssMegabytes(), parameters,
-                flops / 1e9, gflops, peakGflops, gflops / peakGflops, peaks.ToArray(), cpuTimes.ToArray(), cpuEfficiency);
+                flops / 1e9, gflops, peakGflops, gflops / peakGflops, peaks.ToArray(), cpuTimes.ToArray(), cpuEfficiency,
+                recomputed / 1e9, (flops + recomputed) / 1e9 / median / peakGflops);
         }
         finally
         {

@@ -47,7 +47,7 @@ public sealed class DecoderModel
                 attention += keys * 2 * 2.0 * c.HeadDim * c.NumAttentionHeads;
             }
         }
-        return new MatmulFlops(projections, attention);
+        return MatmulFlops.Blocks(projections, attention);
     }
 
     public Tensor EmbedTokens { get; }

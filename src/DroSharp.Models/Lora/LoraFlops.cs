@@ -13,7 +13,7 @@ public static class LoraFlops
     public static MatmulFlops Adapted(MatmulFlops baseFlops, ParameterSet baseParameters, IReadOnlyList<Linear> linears, IReadOnlyList<LoraAdapter> adapters)
     {
         bool frozen = !baseParameters.All.Any(p => p.RequiresGrad);
-        var b = frozen ? new MatmulFlops(0, baseFlops.Attention, baseFlops.FrozenProjections + baseFlops.Projections) : baseFlops;
+        var b = frozen ? baseFlops.WithProjectionsFrozen() : baseFlops;
         return b + Adapters(baseFlops.Projections + baseFlops.FrozenProjections, linears, adapters);
     }
 
@@ -28,6 +28,8 @@ public static class LoraFlops
         if (adapters.Count == 0 || linears.Count == 0) return default;
         double perRow = linears.Sum(l => 2.0 * l.InFeatures * l.OutFeatures);
         double rows = baseProjections / perRow;
-        return new MatmulFlops(rows * adapters.Sum(a => 2.0 * a.Rank * (a.Module.InFeatures + a.Module.OutFeatures)), 0);
+        // The adapted modules are the blocks' projections (an adapter on the LM head, where there is one, is
+        // counted as in a block too: a few percent of a few percent of the recomputed work).
+        return MatmulFlops.Blocks(rows * adapters.Sum(a => 2.0 * a.Rank * (a.Module.InFeatures + a.Module.OutFeatures)), 0);
     }
 }

@@ -82,7 +82,7 @@ public sealed class LoraValueModel : IValueModel
         var f = Inner.ForwardFlops(batch);
         bool baseTrains = _linears.Any(l => l.HasFloat32Weight && l.Weight.RequiresGrad);
         return baseTrains ? f + LoraFlops.Adapters(f.Projections, _linears, _adapters)
-            : new MatmulFlops(0, f.Attention, f.FrozenProjections + f.Projections) + LoraFlops.Adapters(f.Projections, _linears, _adapters);
+            : f.WithProjectionsFrozen() + LoraFlops.Adapters(f.Projections, _linears, _adapters);
     }
 
     public void Save(string directory) => PeftAdapterFiles.Save(directory, AdapterConfig, Parameters);

@@ -103,7 +103,7 @@ public sealed class T5ForConditionalGeneration : IPolicyModel
         double tokens = (double)batch * p;
         double ffIn = c.IsGatedAct ? 2 : 1;
         double perToken = 2.0 * c.DModel * c.InnerDim * 4 + 2.0 * c.DModel * c.DFf * (ffIn + 1);
-        return new MatmulFlops(tokens * perToken * c.NumLayers, 2 * 2.0 * c.InnerDim * p * tokens * c.NumLayers);
+        return MatmulFlops.Blocks(tokens * perToken * c.NumLayers, 2 * 2.0 * c.InnerDim * p * tokens * c.NumLayers);
     }
 
     private MatmulFlops DecoderFlops(int batch, int p, int r)
@@ -115,7 +115,7 @@ public sealed class T5ForConditionalGeneration : IPolicyModel
         double projections = (tokens * (2.0 * c.DModel * c.InnerDim * 6 + 2.0 * c.DModel * c.DFf * (ffIn + 1))
                               + (double)batch * p * 2.0 * c.DModel * c.InnerDim * 2) * c.NumDecoderLayers;
         double attention = (2 * 2.0 * c.InnerDim * (r + 1) / 2.0 * tokens + 2 * 2.0 * c.InnerDim * p * tokens) * c.NumDecoderLayers;
-        return new MatmulFlops(projections, attention);
+        return MatmulFlops.Blocks(projections, attention);
     }
 
     public Tensor NextTokenLogits(IReadOnlyList<int[]> prompts, IReadOnlyList<int[]> prefixes)

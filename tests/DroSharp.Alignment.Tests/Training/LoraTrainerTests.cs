@@ -101,7 +101,11 @@ public sealed class LoraTrainerTests
         Assert.Equal(File.ReadLines(Path.Combine(fx.Path_("a"), "metrics.jsonl")).Select(Strip), File.ReadLines(Path.Combine(fx.Path_("b"), "metrics.jsonl")).Select(Strip));
     }
 
-    /// <summary>--gradient-checkpointing changes memory only: the trained weights are bit-identical.</summary>
+    /// <summary>
+    /// --gradient-checkpointing changes memory only: the trained weights are bit-identical, the model's FLOPs are the
+    /// same, and the forward it runs again is reported beside them (at most the whole forward: a third of a fully trained
+    /// step's count, half of one on a frozen base).
+    /// </summary>
     [Theory]
     [InlineData("qwen3-tiny", 0)]
     [InlineData("t5-tiny", 0)]
@@ -111,8 +115,16 @@ public sealed class LoraTrainerTests
         using var fx = new TrainerFixture(preset);
         string data = fx.PromptDependentRewards();
         TrainingOptions Options(string run, bool gc) => fx.Options(data, run) with { Lora = lora, MaxSteps = 4, GradientCheckpointing = gc };
+        var flops = new Dictionary<string, (double Model, double Recomputed)>();
         foreach (var (run, gc) in new[] { ("plain", false), ("ckpt", true) })
-            using (var t = new AlignmentTrainer(Options(run, gc), encoder: null, TextWriter.Null)) t.Train(resume: false, CancellationToken.None);
+            using (var t = new AlignmentTrainer(Options(run, gc), encoder: null, TextWriter.Null))
+            {
+                t.Train(resume: false, CancellationToken.None);
+                flops[run] = (t.LastStepMatmulFlops, t.LastStepRecomputedFlops);
+            }
+        Assert.Equal(flops["plain"].Model, flops["ckpt"].Model);
+        Assert.Equal(0, flops["plain"].Recomputed);
+        Assert.InRange(flops["ckpt"].Recomputed, 0.05 * flops["ckpt"].Model, flops["ckpt"].Model / (lora > 0 ? 2 : 3));
         string weights = lora > 0 ? PeftAdapterFiles.WeightsFileName : CheckpointDirectory.SingleFileName;
         foreach (var file in new[] { weights, Path.Combine("value", weights) })
             Assert.True(File.ReadAllBytes(Path.Combine(fx.Path_("plain"), "final", file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(fx.Path_("ckpt"), "final", file))), file);

@@ -27,4 +27,21 @@ public sealed class LoraFlopsTests
         Assert.Equal(f.Projections + f.FrozenProjections + f.Attention, f.Forward, 6);
         Assert.Equal(3 * f.Projections + 2 * f.FrozenProjections + 3.5 * f.Attention, f.ForwardAndBackward, 6);
     }
+
+    /// <summary>What checkpointing recomputes: the layers' forward, not the LM head (run once, on the completion rows); with LoRA the adapters too.</summary>
+    [Fact]
+    public void TheBlocksAreTheForwardWithoutTheLmHead()
+    {
+        using var m = LoraPolicyModel.Load(LoraTestFiles.Adapter("qwen3"));
+        var rows = LoraTestFiles.Rows("qwen3");
+        using var batch = m.CreateBatch(rows.Select(r => r.Prompt).ToList(), rows.Select(r => r.Completion).ToList());
+        var causal = (CausalBatch)batch;
+        var b = m.Base.ForwardFlops(batch);
+        var c = ((DecoderForCausalLM)m.Base).Config;
+        double lmHead = 2.0 * causal.Size * causal.CompletionLength * c.HiddenSize * c.VocabSize;
+        Assert.Equal(b.Forward - lmHead, b.Recomputed, tolerance: 1e-9 * b.Forward);
+        Assert.True(b.Recomputed > 0);
+        var f = m.ForwardFlops(batch);
+        Assert.Equal(b.Recomputed + f.Projections, f.Recomputed, tolerance: 1e-9 * f.Forward);
+    }
 }
