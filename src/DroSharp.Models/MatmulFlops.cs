@@ -7,9 +7,9 @@ namespace DroSharp.Models;
 /// recomputes the scores, so it costs 2.5× the forward), and the projections of frozen weights
 /// (a LoRA base: their backward is dX only, 1× the forward). Element-wise work, norms, softmax and
 /// embedding gathers are not counted. <see cref="InBlocks"/> is the part of <see cref="Forward"/> done
-/// inside the layer blocks, which activation checkpointing runs a second time in backward (not the
-/// embedding, the LM head or a value head): it is not in <see cref="ForwardAndBackward"/>, so that
-/// count stays the model's FLOPs; <see cref="Recomputed"/> is the hardware's extra work.
+/// inside the layer blocks (not the LM head or a value head): what activation checkpointing runs a
+/// second time in backward, the hardware's extra work. It is not in <see cref="ForwardAndBackward"/>,
+/// so that count stays the model's FLOPs.
 /// </summary>
 public readonly record struct MatmulFlops(double Projections, double Attention, double FrozenProjections = 0, double InBlocks = 0)
 {
@@ -17,9 +17,6 @@ public readonly record struct MatmulFlops(double Projections, double Attention, 
 
     /// <summary>Forward and backward of a trained network: 3× the projections, 3.5× attention, 2× the frozen projections.</summary>
     public double ForwardAndBackward => 3 * Projections + 3.5 * Attention + 2 * FrozenProjections;
-
-    /// <summary>What checkpointing adds to a training step: the blocks' forward, run again in backward.</summary>
-    public double Recomputed => InBlocks;
 
     /// <summary>All of this forward inside blocks (a layer stack's own count).</summary>
     public static MatmulFlops Blocks(double projections, double attention) => new(projections, attention, 0, projections + attention);

@@ -55,7 +55,7 @@ internal sealed class MicroBatchRunner
         long tokens = batch.TokenCount;
         var flops = _policy.ForwardFlops(batch) + (_value?.ForwardFlops(batch) ?? default);
         double stepFlops = train ? flops.ForwardAndBackward : flops.Forward;
-        double recomputed = train && tape.GradientCheckpointing ? flops.Recomputed : 0;
+        double recomputed = train && tape.GradientCheckpointing ? flops.InBlocks : 0; // the blocks' forward, run again in backward
         // Reference log-probs first: rows seen for the first time are scored before the policy's
         // activations exist, so the two passes never hold memory at once.
         var refLogp = _reference?.For(train, rowIdx);

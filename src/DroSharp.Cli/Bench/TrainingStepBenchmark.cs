@@ -47,7 +47,7 @@ public sealed class TrainingStepBenchmark
     public sealed record Result(string Preset, int Batch, int PromptLength, int ResponseLength, int Steps,
         double[] StepSeconds, double MedianStepSeconds, double TokensPerSecond, double PeakRssMegabytes,
         long PolicyParameters, double MatmulGflopPerStep, double Gflops, double PeakGflops, double Efficiency, double[] PeakTrials,
-        double[] StepCpuSeconds, double CpuEfficiency, double RecomputedGflopPerStep = 0, double HardwareEfficiency = 0);
+        double[] StepCpuSeconds, double CpuEfficiency, double RecomputedGflopPerStep, double HardwareEfficiency);
 
     public Result Run(Action<string>? log = null)
     {

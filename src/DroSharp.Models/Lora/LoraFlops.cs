@@ -10,12 +10,12 @@ public static class LoraFlops
     /// <paramref name="baseFlops"/> with its projections counted as frozen when no parameter of
     /// <paramref name="baseParameters"/> trains, plus the adapters' products.
     /// </summary>
-    public static MatmulFlops Adapted(MatmulFlops baseFlops, ParameterSet baseParameters, IReadOnlyList<Linear> linears, IReadOnlyList<LoraAdapter> adapters)
-    {
-        bool frozen = !baseParameters.All.Any(p => p.RequiresGrad);
-        var b = frozen ? baseFlops.WithProjectionsFrozen() : baseFlops;
-        return b + Adapters(baseFlops.Projections + baseFlops.FrozenProjections, linears, adapters);
-    }
+    public static MatmulFlops Adapted(MatmulFlops baseFlops, ParameterSet baseParameters, IReadOnlyList<Linear> linears, IReadOnlyList<LoraAdapter> adapters) =>
+        Adapted(baseFlops, baseFrozen: !baseParameters.All.Any(p => p.RequiresGrad), linears, adapters);
+
+    /// <summary><paramref name="baseFlops"/> with its projections counted as frozen when <paramref name="baseFrozen"/>, plus the adapters' products.</summary>
+    public static MatmulFlops Adapted(MatmulFlops baseFlops, bool baseFrozen, IReadOnlyList<Linear> linears, IReadOnlyList<LoraAdapter> adapters) =>
+        (baseFrozen ? baseFlops.WithProjectionsFrozen() : baseFlops) + Adapters(baseFlops.Projections + baseFlops.FrozenProjections, linears, adapters);
 
     /// <summary>
     /// The adapters' products, 2·rows·r·(in + out) each (trainable: 3× in forward and backward), with the

@@ -79,10 +79,9 @@ public sealed class LoraValueModel : IValueModel
     /// <summary>The value's FLOPs on the frozen base (its projections counted as frozen), plus the adapter's products.</summary>
     public MatmulFlops ForwardFlops(SequenceBatch batch)
     {
-        var f = Inner.ForwardFlops(batch);
-        bool baseTrains = _linears.Any(l => l.HasFloat32Weight && l.Weight.RequiresGrad);
-        return baseTrains ? f + LoraFlops.Adapters(f.Projections, _linears, _adapters)
-            : f.WithProjectionsFrozen() + LoraFlops.Adapters(f.Projections, _linears, _adapters);
+        // The value head trains, so "frozen" is asked of the adapted Linear modules, not of every parameter.
+        bool baseFrozen = !_linears.Any(l => l.HasFloat32Weight && l.Weight.RequiresGrad);
+        return LoraFlops.Adapted(Inner.ForwardFlops(batch), baseFrozen, _linears, _adapters);
     }
 
     public void Save(string directory) => PeftAdapterFiles.Save(directory, AdapterConfig, Parameters);
